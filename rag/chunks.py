@@ -1,0 +1,76 @@
+"""Split articles into sentence-aware chunks whose text is verbatim at known offsets."""
+
+from __future__ import annotations
+
+import hashlib
+
+from .types import Article, Chunk
+
+
+class Chunker:
+    """Wraps llama-index's SentenceSplitter and maps each chunk back to its article offsets."""
+
+    def __init__(self, chunk_size: int = 200, chunk_overlap: int = 30):
+        from llama_index.core.node_parser import SentenceSplitter
+
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        # Sizes count text only: the title/date header is added to the embedded text later,
+        # and kept small so that header + chunk stays within the model's 256 word pieces.
+        self._splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap,
+                                          include_metadata=False, include_prev_next_rel=False)
+
+    @property
+    def signature(self) -> str:
+        return f"sentence-splitter/{self.chunk_size}/{self.chunk_overlap}"
+
+    def split(self, article: Article) -> list[Chunk]:
+        text = article.text
+        pieces = self._splitter.split_text(text)
+        chunks: list[Chunk] = []
+        cursor = 0
+        for piece in pieces:
+            start, end = _locate(text, piece, cursor)
+            if start < 0:
+                continue
+            # Overlapping chunks restart before the previous end: search from a bit earlier.
+            cursor = start + 1
+            chunk_text = text[start:end]
+            cid = _chunk_id(article.id, start, end)
+            chunks.append(Chunk(id=cid, doc_id=article.id, index=len(chunks), text=chunk_text,
+                                start=start, end=end))
+        if not chunks and text.strip():
+            chunks.append(Chunk(id=_chunk_id(article.id, 0, len(text)), doc_id=article.id,
+                                index=0, text=text, start=0, end=len(text)))
+        return chunks
+
+
+def _chunk_id(doc_id: str, start: int, end: int) -> str:
+    return hashlib.sha1(f"{doc_id}\x00{start}\x00{end}".encode()).hexdigest()[:24]
+
+
+def _locate(text: str, piece: str, cursor: int) -> tuple[int, int]:
+    """Find ``piece`` in ``text`` at or after ``cursor``.
+
+    The splitter strips and re-joins whitespace, so an exact search can miss; then match the
+    first and last words and take the article's own span between them.
+    """
+    piece = piece.strip()
+    if not piece:
+        return -1, -1
+    i = text.find(piece, cursor)
+    if i < 0:
+        i = text.find(piece)
+    if i >= 0:
+        return i, i + len(piece)
+    words = piece.split()
+    head = words[0]
+    tail = words[-1]
+    i = text.find(head, cursor)
+    if i < 0:
+        return -1, -1
+    approx_end = i + len(piece)
+    j = text.rfind(tail, i, approx_end + 200)
+    if j < 0:
+        return -1, -1
+    return i, j + len(tail)

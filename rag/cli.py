@@ -1,0 +1,206 @@
+"""The `rag` command: thin over the Python API. Heavy libraries load only when a command needs
+them, so `rag --help` and bad arguments answer at once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import offline  # noqa: F401
+
+
+def _settings(args):
+    from .config import Settings
+
+    return Settings.from_env(index_dir=getattr(args, "index_dir", None))
+
+
+def _assistant(args):
+    from .assistant import Assistant
+
+    return Assistant(_settings(args))
+
+
+def cmd_ingest(args) -> int:
+    bot = _assistant(args)
+    if args.rebuild:
+        bot.rebuild()
+    report = bot.ingest(args.paths, prune=args.prune, progress=not args.quiet)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        for w in report.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        for f in report.failed:
+            print(f"failed: {f.path}: {f.reason}", file=sys.stderr)
+        print(report.summary())
+        if report.chunks_written and report.seconds > 0:
+            print(f"rate: {report.chunks_written / report.seconds:.1f} chunks/s")
+    ok = report.added or report.updated or report.skipped or report.removed
+    return 0 if (ok or not report.failed) else 1
+
+
+def _filters(args):
+    from .assistant import merge_filters
+
+    return merge_filters(None, args.since, args.until, args.source or None)
+
+
+def cmd_ask(args) -> int:
+    bot = _assistant(args)
+    _require_index(bot)
+    answer = bot.ask(args.question, _filters(args))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def format_answer(answer) -> str:
+    lines = [answer.text]
+    if answer.notice:
+        lines.insert(0, f"({answer.notice})")
+    if answer.citations:
+        lines.append("")
+        for c in answer.citations:
+            meta = ", ".join(x for x in (c.source, c.date) if x)
+            lines.append(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "")
+                         + f"  id={c.doc_id}" + (f"  {c.url}" if c.url else ""))
+            lines.append(f"    \u201c{' '.join(c.quote.split())}\u201d  [chars {c.start}-{c.end}]")
+    return "\n".join(lines)
+
+
+def cmd_chat(args) -> int:
+    from .types import RagError
+
+    bot = _assistant(args)
+    _require_index(bot)
+    session = bot.chat()
+    filters = _filters(args)
+    print("Ask about the articles. Empty line or Ctrl-D to quit; /clear forgets the conversation.")
+    while True:
+        try:
+            question = input("\n> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question.strip():
+            return 0
+        if question.strip() == "/clear":
+            session.clear()
+            print("(conversation cleared)")
+            continue
+        try:
+            print(format_answer(session.ask(question, filters)))
+        except RagError as exc:
+            print(f"error: {exc}")
+
+
+def cmd_stats(args) -> int:
+    bot = _assistant(args)
+    stats = bot.stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        for key, value in stats.items():
+            if key == "size_bytes":
+                key, value = "size on disk", f"{value / 1e6:.1f} MB"
+            print(f"{key:>12}: {value}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from ui.app import serve
+
+    return serve(_settings(args), host=args.host, port=args.port, auth=args.auth,
+                 ensure_corpus=not args.no_corpus) or 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import main as eval_main
+
+    return eval_main(args)
+
+
+def _require_index(bot) -> None:
+    from .types import RagError
+
+    if bot.store.count_chunks() == 0:
+        raise RagError(f"the index at {bot.store.location} is empty: run `rag ingest PATH` first")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, help_, func):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--index-dir", type=Path, default=None,
+                       help="index folder (default: RAG_INDEX_DIR or ./index_store)")
+        p.set_defaults(func=func)
+        return p
+
+    def add_filters(p):
+        p.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
+        p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+        p.add_argument("--source", action="append", help="only articles from this source "
+                       "(repeatable)")
+
+    p = add("ingest", "add or update articles from files and folders", cmd_ingest)
+    p.add_argument("paths", nargs="+", help=".txt, .md, .html, .jsonl files or folders")
+    p.add_argument("--prune", action="store_true",
+                   help="remove articles whose files (or JSONL lines) are gone")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = add("ask", "answer one question, with citations", cmd_ask)
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_filters(p)
+
+    p = add("chat", "chat in the terminal (follow-up questions keep context)", cmd_chat)
+    add_filters(p)
+
+    p = add("stats", "what the index holds", cmd_stats)
+    p.add_argument("--json", action="store_true")
+
+    p = add("serve", "start the browser chat", cmd_serve)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", default=None, help="USER:PASS (or RAG_AUTH) to require a login")
+    p.add_argument("--no-corpus", action="store_true",
+                   help="do not index the shipped corpus/ when the index is empty")
+
+    p = add("eval", "measure retrieval, answer and citation quality on a question set",
+            cmd_eval)
+    p.add_argument("--articles", type=Path, required=True)
+    p.add_argument("--questions", type=Path, required=True)
+    p.add_argument("--unanswerable", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=Path("eval_out"))
+    p.add_argument("--compare", action="store_true",
+                   help="also run dense-only and BM25-only configurations")
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .types import RagError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was finished is saved; run the command again to go on",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

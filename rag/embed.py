@@ -1,0 +1,46 @@
+"""The embedding model: sentence-transformers through llama-index's HuggingFaceEmbedding."""
+
+from __future__ import annotations
+
+import threading
+
+from . import offline  # noqa: F401 - must run before transformers is imported
+from .config import Settings
+
+_CACHE: dict[tuple[str, int], Embedder] = {}
+_LOCK = threading.Lock()
+
+
+class Embedder:
+    def __init__(self, model_name: str, label: str, batch_size: int = 32):
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+        self.label = label
+        try:
+            self._model = HuggingFaceEmbedding(model_name=model_name, device="cpu",
+                                               embed_batch_size=batch_size,
+                                               show_progress_bar=False)
+        except Exception as exc:  # noqa: BLE001 - any load failure gets one clear message
+            from .types import RagError
+
+            raise RagError(
+                f"cannot load the embedding model {model_name!r}: {exc}. Set RAG_EMBED_MODEL to "
+                "a local sentence-transformers folder, or leave it empty for the bundled model."
+            ) from exc
+        self.dim = len(self._model.get_query_embedding("dimension probe"))
+
+    def embed_texts(self, texts: list[str]) -> list[list[float]]:
+        return self._model.get_text_embedding_batch(texts, show_progress=False)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.get_query_embedding(text)
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    """One model per process: loading it takes seconds and hundreds of MB."""
+    key = (settings.model_name, settings.embed_batch_size)
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = Embedder(settings.model_name, settings.model_label,
+                                   settings.embed_batch_size)
+        return _CACHE[key]

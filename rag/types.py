@@ -1,0 +1,152 @@
+"""Typed records that cross module lines: articles -> chunks -> passages -> answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Article:
+    id: str
+    text: str
+    title: str = ""
+    date: str = ""  # ISO 8601 date (YYYY-MM-DD) or "" when unknown
+    source: str = ""
+    url: str = ""
+    origin: str = ""  # the file it was read from
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Chunk:
+    id: str
+    doc_id: str
+    index: int
+    text: str  # == article.text[start:end]
+    start: int
+    end: int
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its scores and its article's metadata."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+    title: str = ""
+    date: str = ""
+    source: str = ""
+    url: str = ""
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    date: str
+    source: str
+    url: str
+    quote: str  # == article text[start:end]
+    start: int
+    end: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class AnswerSentence:
+    text: str
+    citations: list[int]
+    supported: bool = True
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    passages: list[Passage] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    notice: str = ""  # one line for the user, e.g. why a generated answer fell back
+    mode: str = "extractive"
+
+    def to_dict(self) -> dict:
+        out = {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "sentences": [asdict(s) for s in self.sentences],
+            "mode": self.mode,
+        }
+        if self.notice:
+            out["notice"] = self.notice
+        return out
+
+
+@dataclass
+class Filters:
+    """Restrict retrieval by article date (inclusive ISO dates) and source."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: list[str] | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.since or self.until or self.sources)
+
+
+@dataclass
+class Failure:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.skipped)} unchanged",
+        ]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        parts.append(f"{len(self.failed)} failed")
+        return (
+            ", ".join(parts)
+            + f"; {self.chunks_written} chunks embedded in {self.seconds:.1f} s"
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RagError(Exception):
+    """An error with a message meant for the user (no traceback needed)."""
+
+
+class QuestionError(RagError, ValueError):
+    pass
+
+
+class ModelMismatchError(RagError):
+    pass

@@ -1,0 +1,94 @@
+"""The `rag` command as a user runs it: a real process, real index, real output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, IKAROS, SEED_ID
+
+RAG = [sys.executable, "-m", "rag.cli"]
+
+
+def run(*args, index_dir: Path, stdin: str | None = None, timeout: int = 180):
+    env = {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
+    return subprocess.run([*RAG, *args], capture_output=True, text=True, env=env, input=stdin,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli_index")
+    proc = run("ingest", str(CORPUS), index_dir=d)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 added" in proc.stdout
+    assert "Embedding" in proc.stderr  # the progress bar, with counts and rate
+    assert "chunk/s" in proc.stderr
+    return d
+
+
+def test_ask_json_contract(index_dir):
+    proc = run("ask", "--json", IKAROS, index_dir=index_dir)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["abstained"] is False
+    assert "269 suspects" in data["answer"] and "112 arrests" in data["answer"]
+    text = (CORPUS / SEED_ID).read_text()
+    for c in data["citations"]:
+        assert set(c) == {"n", "doc_id", "title", "date", "source", "url", "quote", "start",
+                          "end"}
+        assert c["doc_id"] == SEED_ID
+        assert c["quote"] in text  # the article text is the file's body, after its header
+        assert f"[{c['n']}]" in data["answer"]
+
+
+def test_ask_plain_filters_stats_and_reingest(index_dir):
+    proc = run("ask", IKAROS, "--since", "2013-01-01", index_dir=index_dir)
+    assert proc.returncode == 0 and "do not contain" in proc.stdout
+    proc = run("ingest", str(CORPUS), "--quiet", index_dir=index_dir)
+    assert "0 added, 0 updated, 1 unchanged" in proc.stdout
+    proc = run("stats", "--json", index_dir=index_dir)
+    stats = json.loads(proc.stdout)
+    assert stats["articles"] == 1 and stats["embed_model"] == "bundled:all-MiniLM-L6-v2"
+
+
+def test_chat_keeps_history(index_dir):
+    proc = run("chat", index_dir=index_dir, stdin=f"{IKAROS}\nHow many arrests were made?\n\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("112 arrests") >= 2
+
+
+@pytest.mark.parametrize("question, message", [
+    ("   ", "error: the question is empty"),
+    ("y" * 100_000, "error: the question is too long (100,000 characters"),
+])
+def test_bad_question_gives_a_message_not_a_traceback(index_dir, question, message):
+    proc = run("ask", question, index_dir=index_dir)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_ask_on_an_empty_index_says_what_to_do(tmp_path):
+    proc = run("ask", IKAROS, index_dir=tmp_path / "empty")
+    assert proc.returncode == 2
+    assert "is empty: run `rag ingest PATH` first" in proc.stderr
+
+
+def test_ingest_bad_inputs_reports_each_and_keeps_the_rest(index_dir, tmp_path):
+    (tmp_path / "bin.txt").write_bytes(bytes(range(256)))
+    (tmp_path / "bad.jsonl").write_text('{"id": "ok1", "text": "Tea prices rose in Kenya."}\n'
+                                        "{oops\n")
+    proc = run("ingest", str(tmp_path / "bin.txt"), str(tmp_path / "bad.jsonl"),
+               str(tmp_path / "missing"), "--quiet", index_dir=index_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "bin.txt: binary file" in proc.stderr
+    assert "bad.jsonl:2: malformed JSON" in proc.stderr
+    assert "missing: no such file or folder" in proc.stderr
+    assert "1 added" in proc.stdout
+    assert json.loads(run("stats", "--json", index_dir=index_dir).stdout)["articles"] == 2

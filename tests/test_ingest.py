@@ -1,0 +1,162 @@
+"""Incremental ingestion: unchanged articles cost nothing, edits replace, pruning removes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import CORPUS, SEED_ID
+
+from rag import Assistant, ModelMismatchError, Settings
+
+STORIES = {
+    "harbour.txt": "date 2021-05-04 OSLO The harbour authority opened a new ferry terminal on "
+                   "Tuesday. It can handle four ships at once and cost 300 million crowns.",
+    "mine.txt": "date 2021-06-10 SANTIAGO Workers at the copper mine ended a strike after "
+                "nine days. The company agreed to raise wages by six percent.",
+    "rail.md": "---\ntitle: Night trains return\ndate: 2021-07-01\nsource: Example Wire\n---\n"
+               "Night trains between Vienna and Paris will run again from December, the "
+               "operator said.",
+}
+
+
+def _chunk_ids(bot, doc_id):
+    got = bot.store.chunks.get(where={"document_id": doc_id}, include=[])
+    return set(got["ids"])
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "articles"
+    d.mkdir()
+    for name, text in STORIES.items():
+        (d / name).write_text(text)
+    shutil.copy(CORPUS / SEED_ID, d / SEED_ID)
+    return d
+
+
+def test_reingest_edit_and_prune(folder, tmp_path):
+    bot = Assistant(index_dir=tmp_path / "idx")
+    first = bot.ingest([folder])
+    assert sorted(first.added) == sorted([*STORIES, SEED_ID]) and not first.failed
+    chunks_before = {doc: _chunk_ids(bot, doc) for doc in first.added}
+    gen = bot.stats()["generation"]
+
+    again = bot.ingest([folder])
+    assert again.added == [] and again.updated == [] and again.chunks_written == 0
+    assert sorted(again.skipped) == sorted(first.added)
+    assert bot.stats()["generation"] == gen  # nothing changed, BM25 is not rebuilt
+
+    (folder / "mine.txt").write_text(STORIES["mine.txt"].replace("six percent", "eight percent"))
+    edited = bot.ingest([folder])
+    assert edited.updated == ["mine.txt"] and edited.added == []
+    assert _chunk_ids(bot, "mine.txt") != chunks_before["mine.txt"]
+    for doc in ("harbour.txt", "rail.md", SEED_ID):
+        assert _chunk_ids(bot, doc) == chunks_before[doc]
+    answer = bot.ask("By how much will the copper mine raise wages?")
+    assert "eight percent" in answer.text and "six percent" not in answer.text
+
+    (folder / "harbour.txt").unlink()
+    kept = bot.ingest([folder])  # without --prune nothing is removed
+    assert kept.removed == [] and _chunk_ids(bot, "harbour.txt")
+    pruned = bot.ingest([folder], prune=True)
+    assert pruned.removed == ["harbour.txt"]
+    assert _chunk_ids(bot, "harbour.txt") == set()
+    assert bot.article("harbour.txt") is None
+    for doc in ("mine.txt", "rail.md", SEED_ID):
+        assert _chunk_ids(bot, doc)
+    assert bot.stats()["articles"] == 3
+    assert bot.ask("When did the new ferry terminal open in Oslo?").citations == [] or all(
+        c.doc_id != "harbour.txt" for c in bot.ask("ferry terminal Oslo").citations)
+
+
+def test_jsonl_line_removed_then_pruned_and_bad_lines_reported(tmp_path):
+    path = tmp_path / "news.jsonl"
+    records = [{"id": f"n{i}", "text": f"Story number {i} about the {w} market moved today.",
+                "date": "2020-01-0" + str(i + 1), "source": "Wire"}
+               for i, w in enumerate(["coffee", "cocoa", "sugar"])]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n{broken\n")
+    bot = Assistant(index_dir=tmp_path / "idx")
+    report = bot.ingest([path])
+    assert sorted(report.added) == ["n0", "n1", "n2"]
+    assert len(report.failed) == 1 and report.failed[0].path.endswith("news.jsonl:4")
+    path.write_text("\n".join(json.dumps(r) for r in records[:2]) + "\n")
+    report = bot.ingest([path], prune=True)
+    assert report.removed == ["n2"] and sorted(report.skipped) == ["n0", "n1"]
+
+
+def test_bad_files_do_not_stop_the_others(tmp_path):
+    d = tmp_path / "mixed"
+    d.mkdir()
+    (d / "good.txt").write_text(STORIES["harbour.txt"])
+    (d / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    (d / "latin1.txt").write_bytes("Caf\u00e9 prices in M\u00fcnchen rose.".encode("latin-1"))
+    (d / "bad.jsonl").write_text('{"id": "j1", "text": "A fine line about tea prices."}\n[1,2\n')
+    bot = Assistant(index_dir=tmp_path / "idx")
+    report = bot.ingest([d, tmp_path / "nowhere"])
+    assert sorted(report.added) == ["good.txt", "j1", "latin1.txt"]
+    reasons = " | ".join(f"{f.path}: {f.reason}" for f in report.failed)
+    assert "binary.txt: binary file" in reasons
+    assert "bad.jsonl:2: malformed JSON" in reasons
+    assert "nowhere: no such file or folder" in reasons
+    assert bot.stats()["articles"] == 3
+
+
+def test_same_name_in_two_folders_keeps_both(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    (a / "story.txt").write_text(STORIES["harbour.txt"])
+    (b / "story.txt").write_text(STORIES["mine.txt"])
+    bot = Assistant(index_dir=tmp_path / "idx")
+    bot.ingest([a])
+    second = bot.ingest([b])
+    assert len(second.added) == 1 and second.added[0].startswith("story.txt~")
+    assert bot.stats()["articles"] == 2
+    assert bot.ingest([a, b]).added == []  # stable ids: nothing new the second time
+
+
+def test_refuses_to_mix_embedding_models(tmp_path, monkeypatch):
+    bot = Assistant(index_dir=tmp_path / "idx")
+    bot.ingest([CORPUS])
+    info = bot.store.index_info()
+    bot.store.articles.upsert(ids=["__index__"], embeddings=[[0.0]],
+                              metadatas=[{**info, "embed_model": "some/other-model"}],
+                              documents=[""])
+    other = Assistant(Settings(index_dir=tmp_path / "idx"))
+    with pytest.raises(ModelMismatchError, match="some/other-model"):
+        other.ingest([CORPUS])
+    with pytest.raises(ModelMismatchError, match="--rebuild"):
+        other.ask("What did operation Ikaros achieve?")
+
+
+def test_interrupted_ingest_resumes_without_duplicates(tmp_path, monkeypatch):
+    import rag.ingest as ingest_mod
+
+    d = tmp_path / "many"
+    d.mkdir()
+    for i in range(12):
+        (d / f"s{i:02}.txt").write_text(
+            f"Story {i}. " + " ".join(f"Sentence {j} of story {i} about topic {i}."
+                                      for j in range(40)))
+    bot = Assistant(index_dir=tmp_path / "idx")
+    monkeypatch.setattr(ingest_mod, "GROUP_CHUNKS", 4)
+    calls = {"n": 0}
+    real = ingest_mod._write_group
+
+    def flaky(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ingest_mod, "_write_group", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        bot.ingest([d])
+    done = bot.stats()["articles"]
+    assert 0 < done < 12
+    monkeypatch.setattr(ingest_mod, "_write_group", real)
+    report = bot.ingest([d])
+    assert len(report.skipped) == done and len(report.added) == 12 - done
+    total = sum(len(_chunk_ids(bot, f"s{i:02}.txt")) for i in range(12))
+    assert total == bot.stats()["chunks"]

@@ -8,8 +8,8 @@ with the model that built the index and a generation counter bumped on every cha
 from __future__ import annotations
 
 import json
-import shutil
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,8 +86,11 @@ class Store:
         got = self.articles.get(ids=[INDEX_RECORD], include=["metadatas"])
         return dict(got["metadatas"][0]) if got["ids"] else {}
 
-    def generation(self) -> int:
-        return int(self.index_info().get("generation", 0))
+    def generation(self) -> str:
+        """A token that changes whenever the index does (also across --rebuild), so that caches
+        built from it (BM25) are never reused for another state of the index."""
+        info = self.index_info()
+        return f"{info.get('uid', '')}:{info.get('generation', 0)}"
 
     def check_model(self, label: str, dim: int) -> None:
         """Refuse to mix vectors from two models in one index."""
@@ -103,9 +106,10 @@ class Store:
     def bump(self, label: str, dim: int, chunker: str) -> int:
         info = self.index_info()
         gen = int(info.get("generation", 0)) + 1
+        uid = info.get("uid") or uuid.uuid4().hex
         self.articles.upsert(ids=[INDEX_RECORD], embeddings=[_DUMMY], metadatas=[{
             "embed_model": label, "dim": dim, "chunker": chunker, "generation": gen,
-            "schema": SCHEMA_VERSION}], documents=[""])
+            "uid": uid, "schema": SCHEMA_VERSION}], documents=[""])
         return gen
 
     # --- articles ------------------------------------------------------------------------------
@@ -190,9 +194,6 @@ class Store:
                 self.client.delete_collection(name)
             except Exception:  # noqa: BLE001 - already gone
                 pass
-        bm25 = self.settings.index_dir / "bm25"
-        if bm25.exists():
-            shutil.rmtree(bm25)
         self.__init__(self.settings)
 
 

@@ -160,3 +160,17 @@ def test_interrupted_ingest_resumes_without_duplicates(tmp_path, monkeypatch):
     assert len(report.skipped) == done and len(report.added) == 12 - done
     total = sum(len(_chunk_ids(bot, f"s{i:02}.txt")) for i in range(12))
     assert total == bot.stats()["chunks"]
+
+
+def test_rebuild_starts_afresh_and_never_reuses_a_stale_bm25(tmp_path, folder):
+    bot = Assistant(index_dir=tmp_path / "idx")
+    bot.ingest([folder])
+    assert "eight" not in bot.ask("By how much will the copper mine raise wages?").text
+    bot.rebuild()
+    assert bot.stats()["articles"] == 0
+    (folder / "mine.txt").write_text(STORIES["mine.txt"].replace("six percent", "eight percent"))
+    report = bot.ingest([folder])
+    assert len(report.added) == 4 and bot.stats()["generation"] == 1
+    assert "eight percent" in bot.ask("By how much will the copper mine raise wages?").text
+    hits = bot.search("copper mine wages", mode="bm25")
+    assert hits and "eight percent" in hits[0].text

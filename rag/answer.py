@@ -6,6 +6,8 @@ quote is exact at its offsets. When no sentence answers well enough, abstain.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +19,7 @@ from .types import Answer, AnswerSentence, Citation, Passage
 ABSTAIN_TEXT = "The articles do not contain an answer to this question."
 _MIN_CHARS = 25
 _MAX_CHARS = 1200
+_CACHE_SIZE = 50_000  # sentence vectors kept (about 80 MB at 384 dims)
 
 
 @dataclass
@@ -39,6 +42,8 @@ class ExtractiveAnswerer:
         # Weights of the sentence score: embedding similarity to the question, share of the
         # question's content words in the sentence, and the passage's retrieval score.
         self.w_dense, self.w_lex, self.w_passage = 0.55, 0.30, 0.15
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def candidates(self, passages: list[Passage], max_passages: int = 6) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
@@ -55,21 +60,38 @@ class ExtractiveAnswerer:
                 out.append(Candidate(p, p.start + a, p.start + b, text, rank))
         return out
 
+    def embed_sentences(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors, cached: the same articles' sentences come back question after
+        question."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vecs = self.embedder.embed_texts(missing)
+            with self._cache_lock:
+                for t, v in zip(missing, vecs, strict=True):
+                    self._cache[t] = np.asarray(v, dtype=np.float32)
+                while len(self._cache) > _CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            return np.stack([self._cache[t] for t in texts])
+
     def score(self, question: str, qvec, cands: list[Candidate],
               boost_docs: set[str] | None = None) -> None:
         if not cands:
             return
-        vecs = np.asarray(self.embedder.embed_texts([c.text for c in cands]), dtype=np.float32)
+        vecs = self.embed_sentences([c.text for c in cands])
         q = np.asarray(qvec, dtype=np.float32)
         dense = vecs @ q
         qwords = set(tokenize([question])[0])
-        top_passage = max(c.passage.score for c in cands) or 1.0
+        # The passage term is the passage's retrieval score scaled to 0..1 over the passages
+        # read (fusion scores are not all on one scale).
+        scores = [c.passage.score for c in cands]
+        lo, span = min(scores), max(scores) - min(scores)
         for c, d, v in zip(cands, dense, vecs, strict=True):
             words = set(tokenize([c.text])[0])
             c.dense = float(d)
             c.lexical = len(qwords & words) / len(qwords) if qwords else 0.0
-            c.score = (self.w_dense * c.dense + self.w_lex * c.lexical
-                       + self.w_passage * (c.passage.score / top_passage))
+            rel = (c.passage.score - lo) / span if span > 1e-9 else 1.0
+            c.score = (self.w_dense * c.dense + self.w_lex * c.lexical + self.w_passage * rel)
             if boost_docs and c.passage.doc_id in boost_docs:
                 c.score += 0.05
             c.vec = v  # for redundancy checks
@@ -86,10 +108,16 @@ class ExtractiveAnswerer:
                           passages=passages)
         best = cands[0]
         chosen = [best]
-        for c in cands[1:]:
-            if len(chosen) >= self.settings.max_answer_sentences:
-                break
-            if c.score < max(self.settings.min_answer_score, 0.85 * best.score):
+        # More sentences: from the best sentence's article first (its neighbours often name
+        # what the best one only refers to, and citing one article keeps the answer coherent),
+        # then from other articles only when they score nearly as well.
+        s = self.settings
+        same = [c for c in cands[1:] if c.passage.doc_id == best.passage.doc_id
+                and c.score >= s.same_article_ratio * best.score]
+        other = [c for c in cands[1:] if c.passage.doc_id != best.passage.doc_id
+                 and c.score >= max(s.min_answer_score, s.other_article_ratio * best.score)]
+        for c in [*same, *other]:
+            if len(chosen) >= s.max_answer_sentences:
                 break
             if any(float(c.vec @ o.vec) > 0.85 for o in chosen):
                 continue  # says the same thing again

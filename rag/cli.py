@@ -14,7 +14,14 @@ from . import offline  # noqa: F401
 def _settings(args):
     from .config import Settings
 
-    return Settings.from_env(index_dir=getattr(args, "index_dir", None))
+    return Settings.from_env(index_dir=getattr(args, "index_dir", None), **_llm_overrides(args))
+
+
+_LLM_ARGS = ("llm_url", "llm_model", "llm_api_key", "llm_timeout")
+
+
+def _llm_overrides(args) -> dict:
+    return {k: getattr(args, k) for k in _LLM_ARGS if getattr(args, k, None) is not None}
 
 
 def _assistant(args):
@@ -36,7 +43,7 @@ def cmd_ingest(args) -> int:
         for f in report.failed:
             print(f"failed: {f.path}: {f.reason}", file=sys.stderr)
         print(report.summary())
-        if report.chunks_written and report.seconds > 0:
+        if report.chunks_written >= 50 and report.seconds > 0:
             print(f"rate: {report.chunks_written / report.seconds:.1f} chunks/s")
     ok = report.added or report.updated or report.skipped or report.removed
     return 0 if (ok or not report.failed) else 1
@@ -51,12 +58,37 @@ def _filters(args):
 def cmd_ask(args) -> int:
     bot = _assistant(args)
     _require_index(bot)
-    answer = bot.ask(args.question, _filters(args))
-    if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(format_answer(answer))
+    if args.json or bot.generator is None:
+        answer = bot.ask(args.question, _filters(args))
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json
+              else format_answer(answer))
+        return 0
+    show_stream(bot.stream(args.question, _filters(args)))
     return 0
+
+
+def show_stream(items):
+    """Print an answer's tokens as they come, then what the citation check made of them."""
+    pieces: list[str] = []
+    answer = None
+    for item in items:
+        if isinstance(item, str):
+            pieces.append(item)
+            sys.stdout.write(item)
+            sys.stdout.flush()
+        else:
+            answer = item
+    if not pieces:
+        print(format_answer(answer))
+        return answer
+    print()
+    same = " ".join("".join(pieces).split()) == " ".join(answer.text.split())
+    if same and answer.mode == "llm":
+        print("\n".join(format_answer(answer).split("\n")[1:]))  # the citations only
+    else:
+        print("\n" + ("Checked against the sources:" if answer.mode == "llm" else "Instead:"))
+        print(format_answer(answer))
+    return answer
 
 
 def format_answer(answer) -> str:
@@ -94,7 +126,12 @@ def cmd_chat(args) -> int:
             print("(conversation cleared)")
             continue
         try:
-            print(format_answer(session.ask(question, filters)))
+            if bot.generator is None:
+                print(format_answer(session.ask(question, filters)))
+            else:
+                show_stream(session.stream(question, filters))
+                if session.history and session.history[-1].standalone:
+                    print(f"(follow-up read as: {session.history[-1].standalone})")
         except RagError as exc:
             print(f"error: {exc}")
 
@@ -120,9 +157,29 @@ def cmd_serve(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    import os
+
     from .evaluate import main as eval_main
 
+    for key, value in _llm_overrides(args).items():  # the evaluator reads RAG_* settings
+        os.environ[f"RAG_{key.upper()}"] = str(value)
     return eval_main(args)
+
+
+def cmd_llm_serve(args) -> int:
+    from .generate import serve_gguf
+
+    server = serve_gguf(args.model, host=args.host, port=args.port, n_ctx=args.ctx,
+                        threads=args.threads)
+    print(f"serving {args.model.name} at {server.url}\n"
+          f"use it with: RAG_LLM_URL={server.url} rag ask '...'   (Ctrl-C stops)", flush=True)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
 
 
 def _require_index(bot) -> None:
@@ -143,6 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    def add_llm(p):
+        g = p.add_argument_group("generated answers (default: extractive, no LLM)")
+        g.add_argument("--llm-url", default=None, help="base URL of an OpenAI-compatible API, "
+                       "e.g. http://127.0.0.1:8080/v1, or ollama://HOST:PORT for Ollama's "
+                       "native API (env RAG_LLM_URL)")
+        g.add_argument("--llm-model", default=None, help="model name (env RAG_LLM_MODEL; "
+                       "default: the first one the server lists)")
+        g.add_argument("--llm-api-key", default=None, help="API key (env RAG_LLM_API_KEY)")
+        g.add_argument("--llm-timeout", type=float, default=None, help="seconds for a whole "
+                       "reply before falling back to the extractive answer (env "
+                       "RAG_LLM_TIMEOUT, default 60)")
+
     def add_filters(p):
         p.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
         p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
@@ -161,9 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_filters(p)
+    add_llm(p)
 
     p = add("chat", "chat in the terminal (follow-up questions keep context)", cmd_chat)
     add_filters(p)
+    add_llm(p)
 
     p = add("stats", "what the index holds", cmd_stats)
     p.add_argument("--json", action="store_true")
@@ -174,16 +245,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", default=None, help="USER:PASS (or RAG_AUTH) to require a login")
     p.add_argument("--no-corpus", action="store_true",
                    help="do not index the shipped corpus/ when the index is empty")
+    add_llm(p)
 
     p = add("eval", "measure retrieval, answer and citation quality on a question set",
             cmd_eval)
-    p.add_argument("--articles", type=Path, required=True)
-    p.add_argument("--questions", type=Path, required=True)
-    p.add_argument("--unanswerable", type=Path, default=None)
-    p.add_argument("--out", type=Path, default=Path("eval_out"))
+    p.add_argument("--articles", type=Path, required=True, help="articles.jsonl")
+    p.add_argument("--questions", type=Path, required=True, help="questions.jsonl")
+    p.add_argument("--unanswerable", type=Path, default=None,
+                   help="questions the articles cannot answer (abstention reported apart)")
+    p.add_argument("--out", type=Path, default=Path("eval_out"),
+                   help="folder for report.json, report.md, questions.jsonl and plots")
     p.add_argument("--compare", action="store_true",
-                   help="also run dense-only and BM25-only configurations")
+                   help="compare the shipped default with dense-only, BM25-only and plain "
+                   "reciprocal rank fusion")
+    p.add_argument("--config", action="append", default=None, metavar="SPEC",
+                   help="a configuration to run (repeatable): a preset (default, dense, bm25, "
+                   "rrf, default+dates) or NAME:key=value,... with Settings overrides")
+    p.add_argument("--retrieval-only", action="store_true",
+                   help="measure retrieval only (no answers: much faster)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    add_llm(p)
+
+    p = sub.add_parser("llm-serve", help="serve a local GGUF model as an OpenAI-compatible API "
+                       "(needs the `local` extra)", description="Run a GGUF model on the CPU "
+                       "with llama.cpp (xllamacpp) and serve it on loopback; point RAG_LLM_URL "
+                       "at the printed URL.")
+    p.add_argument("--model", required=True, type=Path, help="path of a .gguf file")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8081)
+    p.add_argument("--ctx", type=int, default=4096, help="context length in tokens")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
+    p.set_defaults(func=cmd_llm_serve)
     return parser
 
 

@@ -38,18 +38,36 @@ class Settings:
     collection: str = "news"
     # Retrieval.
     top_k: int = 8
-    dense_k: int = 40
-    bm25_k: int = 40
-    dense_weight: float = 0.5
+    # Candidates from each retriever (wide: the fusion and the date prior can only promote
+    # what one of them found).
+    dense_k: int = 150
+    bm25_k: int = 150
+    dense_weight: float = 0.7
+    fusion: str = "relative"  # "relative" (min-max), "zscore" or "rrf": see Retriever._fuse
+    rrf_k: int = 60
+    # Second stage: the sentence_rescore_k best candidates gain sentence_weight times the share
+    # of the question's word weight held by their best sentence (0 turns it off).
+    sentence_weight: float = 0.3
+    sentence_rescore_k: int = 30
+    # Date-aware retrieval when a question comes with an as_of date: articles from the
+    # date_window_days before it get up to date_weight added to their fused score.
+    date_weight: float = 1.0
+    date_window_days: int = 7
     # Answers.
     max_answer_sentences: int = 3
     min_answer_score: float = 0.42
+    # Extra answer sentences: from the best sentence's article when they score at least
+    # same_article_ratio of the best; from other articles at least other_article_ratio.
+    same_article_ratio: float = 0.85
+    other_article_ratio: float = 0.85
     max_question_chars: int = 2000
     # Generated answers (off unless llm_url is set).
     llm_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
-    llm_timeout: float = 60.0
+    llm_timeout: float = 60.0  # seconds for a whole reply (rag/generate.py)
+    llm_max_tokens: int = 400
+    llm_passages: int = 6  # retrieved passages given to the LLM as numbered sources
 
     @property
     def model_name(self) -> str:

@@ -110,6 +110,21 @@ class BM25Index:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self.retriever.get_scores(words), dtype=np.float32)
 
+    def idf(self, words: list[str]) -> dict[str, float]:
+        """BM25 (Lucene) inverse document frequency of each indexed query word."""
+        if self.retriever is None:
+            return {}
+        sc = self.retriever.scores
+        indptr, n = sc["indptr"], max(1, int(sc.get("num_docs", len(self.ids))))
+        out = {}
+        for w in words:
+            t = self.vocab.get(w)
+            if t is None:
+                continue
+            df = int(indptr[t + 1] - indptr[t])
+            out[w] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return out
+
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
@@ -137,8 +152,13 @@ class Retriever:
             self.bm25.ensure(self.store, self.store.generation())
 
     def search(self, query: str, filters: Filters | None = None, top_k: int | None = None,
-               mode: str = "hybrid", query_vector: list[float] | None = None) -> list[Passage]:
-        """Top passages for ``query``. mode: "hybrid" (default), "dense" or "bm25"."""
+               mode: str = "hybrid", query_vector: list[float] | None = None,
+               as_of: str | None = None) -> list[Passage]:
+        """Top passages for ``query``. mode: "hybrid" (default), "dense" or "bm25".
+
+        ``as_of``: the date (YYYY-MM-DD) the question is asked "as of"; with
+        settings.date_weight > 0, articles from the days before it rank higher.
+        """
         top_k = top_k or self.settings.top_k
         self.refresh()
         cands: dict[str, dict] = {}
@@ -177,24 +197,77 @@ class Retriever:
                 for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
                     cands[cid]["dense"] = float(np.dot(qvec, np.asarray(emb, dtype=np.float32)))
         fused = self._fuse(cands, mode)
+        if mode == "hybrid" and self.settings.sentence_weight > 0:
+            self._rescore_sentences(query, cands, fused)
+        if as_of and self.settings.date_weight > 0:
+            ref = date_int(as_of)
+            if ref:
+                for cid, e in cands.items():
+                    fused[cid] += self.settings.date_weight * recency_prior(
+                        ref, int(e["meta"].get("date_int") or 0),
+                        self.settings.date_window_days)
         ranked = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[:top_k]
         return [self._passage(cid, cands[cid], score) for cid, score in ranked]
 
+    def _rescore_sentences(self, query: str, cands: dict[str, dict],
+                           fused: dict[str, float]) -> None:
+        """Second stage: the best-fused candidates gain sentence_weight times the share of the
+        question's word weight (BM25 IDF) that one of their sentences holds. A chunk that
+        answers the question usually has one sentence that says most of it; a chunk that
+        matches only because its words are spread over it does not."""
+        from .sentences import sentence_spans
+
+        idf = self.bm25.idf(list(dict.fromkeys(tokenize([query])[0])))
+        total = sum(idf.values())
+        if total <= 0:
+            return
+        top = sorted(fused, key=fused.get, reverse=True)[:self.settings.sentence_rescore_k]
+        sents, owner = [], []
+        for cid in top:
+            text = cands[cid]["text"] or ""
+            for a, b in sentence_spans(text):
+                sents.append(text[a:b])
+                owner.append(cid)
+        if not sents:
+            return
+        best: dict[str, float] = {}
+        for cid, words in zip(owner, tokenize(sents), strict=True):
+            cover = sum(idf.get(w, 0.0) for w in set(words)) / total
+            best[cid] = max(best.get(cid, 0.0), cover)
+        for cid, cover in best.items():
+            fused[cid] += self.settings.sentence_weight * cover
+
     def _fuse(self, cands: dict[str, dict], mode: str) -> dict[str, float]:
-        # Min-max normalised scores, mixed linearly ("relative score fusion"): unlike reciprocal
-        # rank fusion it keeps how far apart the candidates are.
+        """Mix the dense and BM25 scores of the candidates (settings.fusion):
+
+        - "relative": min-max normalised scores mixed linearly ("relative score fusion"):
+          unlike reciprocal rank fusion it keeps how far apart the candidates are;
+        - "zscore": each score standardised over the candidates (mean 0, sd 1), then mixed
+          (robust to one outlying score, which squeezes min-max);
+        - "rrf": plain reciprocal rank fusion, 1 / (rrf_k + rank), for comparison.
+        """
         w = {"dense": 1.0, "bm25": 0.0} if mode == "dense" else (
             {"dense": 0.0, "bm25": 1.0} if mode == "bm25" else
             {"dense": self.settings.dense_weight, "bm25": 1.0 - self.settings.dense_weight})
+        fusion = self.settings.fusion if mode == "hybrid" else "relative"
         out = {cid: 0.0 for cid in cands}
         for key, weight in w.items():
             if weight == 0:
                 continue
-            vals = [e.get(key, 0.0) for e in cands.values()]
-            lo, hi = min(vals), max(vals)
-            span = hi - lo
-            for cid, e in cands.items():
-                out[cid] += weight * ((e.get(key, 0.0) - lo) / span if span > 1e-9 else 1.0)
+            ids = list(cands)
+            vals = np.array([cands[c].get(key, 0.0) for c in ids], dtype=np.float64)
+            if fusion == "rrf":
+                order = np.argsort(-vals, kind="stable")
+                norm = np.empty(len(ids))
+                norm[order] = 1.0 / (self.settings.rrf_k + 1 + np.arange(len(ids)))
+            elif fusion == "zscore":
+                sd = vals.std()
+                norm = (vals - vals.mean()) / sd if sd > 1e-9 else np.zeros(len(ids))
+            else:
+                lo, span = vals.min(), vals.max() - vals.min()
+                norm = (vals - lo) / span if span > 1e-9 else np.ones(len(ids))
+            for cid, v in zip(ids, norm, strict=True):
+                out[cid] += weight * float(v)
         return out
 
     def _dense(self, qvec: np.ndarray, filters: Filters | None, k: int):
@@ -221,6 +294,26 @@ class Retriever:
                        date=meta.get("date") or "", source=meta.get("source") or "",
                        url=meta.get("url") or "", dense_score=entry.get("dense"),
                        bm25_score=entry.get("bm25"))
+
+
+def recency_prior(ref: int, when: int, window_days: int) -> float:
+    """1 for an article dated in the ``window_days`` before the reference date (or on it),
+    decaying with each further day before the window; 0 for undated or later articles."""
+    from datetime import date
+
+    if not when or not ref:
+        return 0.0
+    try:
+        a = date(when // 10000, when // 100 % 100, when % 100)
+        r = date(ref // 10000, ref // 100 % 100, ref % 100)
+    except ValueError:
+        return 0.0
+    days = (r - a).days
+    if days < 0:
+        return 0.0
+    if days <= window_days:
+        return 1.0
+    return math.exp(-(days - window_days) / max(1.0, window_days))
 
 
 def to_metadata_filters(filters: Filters | None):

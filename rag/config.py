@@ -55,11 +55,11 @@ class Settings:
     date_window_days: int = 7
     # Answers.
     max_answer_sentences: int = 3
-    min_answer_score: float = 0.42
+    min_answer_score: float = 0.51  # calibrated on realtimeqa (benchmarks/README.md)
     # Extra answer sentences: from the best sentence's article when they score at least
     # same_article_ratio of the best; from other articles at least other_article_ratio.
-    same_article_ratio: float = 0.85
-    other_article_ratio: float = 0.85
+    same_article_ratio: float = 0.6
+    other_article_ratio: float = 1.01  # > 1: answers cite one article
     max_question_chars: int = 2000
     # Generated answers (off unless llm_url is set).
     llm_url: str = ""

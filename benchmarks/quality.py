@@ -1,0 +1,141 @@
+"""Answer-quality benchmark on the RealTime QA sets (issue 3): the shipped defaults against
+dense-only, BM25-only and plain reciprocal rank fusion, all measured in the same run.
+
+    .venv/bin/python benchmarks/quality.py [--out /tmp/newsrag-bench]
+        [--index-dir /tmp/rag-eval-index]
+        [--sets 2022,2022-2024,cross] [--dates] [--cross-sample 8]
+
+Prints each figure with its target and its ratio to the baselines of this run, and writes one
+`rag eval` report folder per set under --out. Needs ../shared/datasets.
+
+Sets:
+- 2022: realtimeqa-2022 (638 full articles, 206 questions), answers included;
+- 2022-2024: realtimeqa-2022-2024 (2,501 short passages), retrieval only (its targets are
+  retrieval targets; answers for 2,501 questions take long on 2 cores);
+- cross: questions of realtimeqa-2022-2024 that are NOT among the realtimeqa-2022 questions
+  (same question text; all 206 of those are also in 2022-2024, with their evidence passages in
+  its articles, so they are not unanswerable there), every --cross-sample'th of them, asked
+  against the realtimeqa-2022 articles (default configuration): abstention on them, next to
+  abstention on the answerable realtimeqa-2022 questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS = ROOT.parent / "shared" / "datasets"
+
+TARGETS = {
+    "2022": {("retrieval", "hit@5"): 0.93, ("retrieval", "mrr@10"): 0.75,
+             ("answer", "contains_answer_in_gold"): 0.75,
+             ("citations", "article_precision"): 0.90},
+    "2022-2024": {("retrieval", "hit@5"): 0.92, ("retrieval", "mrr@10"): 0.80},
+    "cross": {("unanswerable", "abstention_rate"): 0.90},
+}
+MAX = {("answer", "abstention_rate"): 0.10}  # upper bounds (on the answerable questions)
+BASELINES = ["dense", "bm25", "rrf"]
+
+
+def fmt(v) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def show(name: str, report, targets: dict) -> list[str]:
+    from rag.evaluate import summary_rows, text_table
+
+    lines = [f"\n== {name}: {report.n_questions} questions"
+             + (f" + {report.n_unanswerable} unanswerable" if report.n_unanswerable else "")
+             + f" ({report.seconds:.0f} s)"]
+    header, rows = summary_rows(report)
+    lines.append(text_table(header, rows))
+    for (section, key), goal in {**targets, **MAX}.items():
+        for cfg in ("default", "default+dates"):
+            if cfg in report.configs:
+                lines.append(target_line(report, cfg, section, key, goal))
+    return lines
+
+
+def target_line(report, cfg: str, section: str, key: str, goal: float) -> str:
+    got = (getattr(report.configs[cfg], section) or {}).get(key)
+    if got is None:
+        return f"  [{cfg}] {section}.{key}: -"
+    upper = (section, key) in MAX
+    ok = got <= goal if upper else got >= goal
+    ratios = []
+    for b in BASELINES:
+        base = (getattr(report.configs[b], section) or {}).get(key) \
+            if b in report.configs else None
+        if base:
+            ratios.append(f"{got / base:.2f}x {b} ({fmt(base)})")
+    return (f"  [{cfg}] {section}.{key}: {fmt(got)}  target {'<=' if upper else '>='} "
+            f"{goal}  {'MET' if ok else 'not met'}"
+            + (f"  | {', '.join(ratios)}" if ratios else ""))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=Path("/tmp/newsrag-bench"))
+    ap.add_argument("--index-dir", type=Path, default=None)
+    ap.add_argument("--sets", default="2022,2022-2024,cross")
+    ap.add_argument("--dates", action="store_true",
+                    help="also run default+dates (question date passed as as_of)")
+    ap.add_argument("--cross-sample", type=int, default=8,
+                    help="take every Nth non-overlapping question for the cross set")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    if not DATASETS.exists():
+        print(f"needs {DATASETS} (absent)", file=sys.stderr)
+        return 2
+    from rag.evaluate import evaluate, load_questions
+
+    sets = set(args.sets.split(","))
+    extra = ["default+dates"] if args.dates else []
+    out_lines: list[str] = []
+    started = time.perf_counter()
+    a22 = DATASETS / "realtimeqa-2022" / "articles.jsonl"
+    q22 = DATASETS / "realtimeqa-2022" / "questions.jsonl"
+    a24 = DATASETS / "realtimeqa-2022-2024" / "articles.jsonl"
+    q24 = DATASETS / "realtimeqa-2022-2024" / "questions.jsonl"
+    common = {"index_dir": args.index_dir, "progress": not args.quiet}
+
+    cross = None
+    if "cross" in sets:
+        asked = {q.question.strip().lower() for q in load_questions(q22)}
+        others = [q for q in load_questions(q24) if q.question.strip().lower() not in asked]
+        cross = others[::args.cross_sample]
+    if "2022" in sets:
+        # Retrieval for every configuration (fast), answers for the shipped default (and the
+        # date-aware variant), together with the cross-set unanswerable questions.
+        rep = evaluate(a22, q22, configs=["default", *BASELINES, *extra], answers=False,
+                       out=args.out / "realtimeqa-2022-retrieval", **common)
+        out_lines += show("realtimeqa-2022 (retrieval)", rep, {
+            k: v for k, v in TARGETS["2022"].items() if k[0] == "retrieval"})
+        print("\n".join(out_lines), flush=True)
+    if "2022" in sets or cross:
+        rep = evaluate(a22, q22, unanswerable=cross, configs=["default", *extra],
+                       out=args.out / "realtimeqa-2022", **common)
+        goals = {k: v for k, v in TARGETS["2022"].items() if k[0] != "retrieval"}
+        if cross:
+            goals.update(TARGETS["cross"])
+        out_lines += show("realtimeqa-2022 (answers)" + (
+            "; unanswerable = realtimeqa-2022-2024 questions not in realtimeqa-2022, asked "
+            "against the realtimeqa-2022 articles" if cross else ""), rep, goals)
+        print("\n".join(out_lines[-14:]), flush=True)
+    if "2022-2024" in sets:
+        rep = evaluate(a24, q24, configs=["default", *BASELINES, *extra], answers=False,
+                       out=args.out / "realtimeqa-2022-2024", **common)
+        out_lines += show("realtimeqa-2022-2024 (retrieval)", rep, TARGETS["2022-2024"])
+
+    text = "\n".join(out_lines) + f"\n\ntotal {time.perf_counter() - started:.0f} s\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.txt").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

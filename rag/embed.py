@@ -30,7 +30,15 @@ class Embedder:
         self.dim = len(self._model.get_query_embedding("dimension probe"))
 
     def embed_texts(self, texts: list[str]) -> list[list[float]]:
-        return self._model.get_text_embedding_batch(texts, show_progress=False)
+        # llama-index cuts the list into batches in the given order and each batch is padded to
+        # its longest text: ordering by length first wastes far less work on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self._model.get_text_embedding_batch([texts[i] for i in order],
+                                                       show_progress=False)
+        out: list = [None] * len(texts)
+        for i, vec in zip(order, vectors, strict=True):
+            out[i] = vec
+        return out
 
     def embed_query(self, text: str) -> list[float]:
         return self._model.get_query_embedding(text)

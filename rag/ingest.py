@@ -109,8 +109,8 @@ def _write_group(store: Store, embedder: Embedder, group: list, report: IngestRe
     # Delete first: a previous, interrupted run may have left chunks of these articles.
     store.delete_chunks_of([article.id for article, *_ in group])
     store.add_nodes(nodes)
-    for article, h, status, chunks in group:
-        store.put_article(article, h, len(chunks))
+    store.put_articles([(article, h, len(chunks)) for article, h, _s, chunks in group])
+    for article, _h, status, _chunks in group:
         (report.added if status == "added" else report.updated).append(article.id)
     report.chunks_written += len(nodes)
     bar.update(len(nodes))

@@ -32,7 +32,7 @@ def tokenize(texts: list[str]):
 class BM25Index:
     def __init__(self, folder: Path):
         self.folder = folder
-        self.generation = -1
+        self.generation = ""
         self.retriever = None
         self.ids: list[str] = []
         self.date_ints = np.zeros(0, dtype=np.int64)
@@ -41,13 +41,13 @@ class BM25Index:
         self.metas: list[dict] = []
         self.vocab: dict[str, int] = {}
 
-    def ensure(self, store: Store, generation: int) -> None:
+    def ensure(self, store: Store, generation: str) -> None:
         if self.generation == generation:
             return
         if not self._load(generation):
             self._build(store, generation)
 
-    def _load(self, generation: int) -> bool:
+    def _load(self, generation: str) -> bool:
         import bm25s
 
         meta_path = self.folder / "chunks.json"
@@ -63,7 +63,7 @@ class BM25Index:
         self._adopt(retriever, meta["ids"], meta["texts"], meta["metas"], generation)
         return True
 
-    def _build(self, store: Store, generation: int) -> None:
+    def _build(self, store: Store, generation: str) -> None:
         import bm25s
 
         ids, texts, metas = [], [], []
@@ -147,9 +147,16 @@ class Retriever:
         self.bm25 = BM25Index(_bm25_folder(settings))
         self._lock = threading.Lock()
 
-    def refresh(self) -> None:
+    def refresh(self) -> BM25Index:
+        """The BM25 index for the store's current state. A changed store gets a new BM25Index
+        object, never an update in place, so a search holding the old one stays consistent."""
         with self._lock:
-            self.bm25.ensure(self.store, self.store.generation())
+            generation = self.store.generation()
+            if self.bm25.generation != generation:
+                fresh = BM25Index(self.bm25.folder)
+                fresh.ensure(self.store, generation)
+                self.bm25 = fresh
+            return self.bm25
 
     def search(self, query: str, filters: Filters | None = None, top_k: int | None = None,
                mode: str = "hybrid", query_vector: list[float] | None = None,
@@ -160,7 +167,7 @@ class Retriever:
         settings.date_weight > 0, articles from the days before it rank higher.
         """
         top_k = top_k or self.settings.top_k
-        self.refresh()
+        bm25 = self.refresh()
         cands: dict[str, dict] = {}
         qvec = None
         if mode in ("hybrid", "dense"):
@@ -169,9 +176,9 @@ class Retriever:
             for cid, text, meta, cos in self._dense(qvec, filters, self.settings.dense_k):
                 cands[cid] = {"text": text, "meta": meta, "dense": cos}
         bm = None
-        if mode in ("hybrid", "bm25") and self.bm25.ids:
-            bm = self.bm25.scores(query)
-            mask = self.bm25.mask(filters)
+        if mode in ("hybrid", "bm25") and bm25.ids:
+            bm = bm25.scores(query)
+            mask = bm25.mask(filters)
             if mask is not None:
                 bm = np.where(mask, bm, -1.0)
             k = min(self.settings.bm25_k, len(bm))
@@ -179,14 +186,14 @@ class Retriever:
             for i in top:
                 if bm[i] <= 0:
                     continue
-                cid = self.bm25.ids[i]
-                entry = cands.setdefault(cid, {"text": self.bm25.texts[i],
-                                               "meta": self.bm25.metas[i]})
+                cid = bm25.ids[i]
+                entry = cands.setdefault(cid, {"text": bm25.texts[i],
+                                               "meta": bm25.metas[i]})
                 entry["bm25"] = float(bm[i])
         if not cands:
             return []
         if bm is not None:  # BM25 score of the dense-only candidates, for a fair fusion
-            pos = {cid: i for i, cid in enumerate(self.bm25.ids)}
+            pos = {cid: i for i, cid in enumerate(bm25.ids)}
             for cid, entry in cands.items():
                 if "bm25" not in entry and cid in pos:
                     entry["bm25"] = max(0.0, float(bm[pos[cid]]))
@@ -198,7 +205,7 @@ class Retriever:
                     cands[cid]["dense"] = float(np.dot(qvec, np.asarray(emb, dtype=np.float32)))
         fused = self._fuse(cands, mode)
         if mode == "hybrid" and self.settings.sentence_weight > 0:
-            self._rescore_sentences(query, cands, fused)
+            self._rescore_sentences(bm25, query, cands, fused)
         if as_of and self.settings.date_weight > 0:
             ref = date_int(as_of)
             if ref:
@@ -209,7 +216,7 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[:top_k]
         return [self._passage(cid, cands[cid], score) for cid, score in ranked]
 
-    def _rescore_sentences(self, query: str, cands: dict[str, dict],
+    def _rescore_sentences(self, bm25: BM25Index, query: str, cands: dict[str, dict],
                            fused: dict[str, float]) -> None:
         """Second stage: the best-fused candidates gain sentence_weight times the share of the
         question's word weight (BM25 IDF) that one of their sentences holds. A chunk that
@@ -217,7 +224,7 @@ class Retriever:
         matches only because its words are spread over it does not."""
         from .sentences import sentence_spans
 
-        idf = self.bm25.idf(list(dict.fromkeys(tokenize([query])[0])))
+        idf = bm25.idf(list(dict.fromkeys(tokenize([query])[0])))
         total = sum(idf.values())
         if total <= 0:
             return

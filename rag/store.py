@@ -131,12 +131,21 @@ class Store:
                        source=rec.source, url=rec.url, origin=rec.origin, extra=rec.extra)
 
     def put_article(self, article: Article, hash_: str, n_chunks: int) -> None:
-        meta = {"hash": hash_, "title": article.title, "date": article.date,
-                "date_int": date_int(article.date), "source": article.source,
-                "url": article.url, "origin": article.origin, "n_chunks": n_chunks,
-                "extra": json.dumps(article.extra, ensure_ascii=False)}
-        self.articles.upsert(ids=[article.id], embeddings=[_DUMMY], metadatas=[meta],
-                             documents=[article.text])
+        self.put_articles([(article, hash_, n_chunks)])
+
+    def put_articles(self, items: list[tuple[Article, str, int]]) -> None:
+        """Write manifest records, one Chroma call per batch (a call per article is slow)."""
+        for i in range(0, len(items), self.max_batch):
+            part = items[i:i + self.max_batch]
+            self.articles.upsert(
+                ids=[a.id for a, _h, _n in part],
+                embeddings=[_DUMMY] * len(part),
+                metadatas=[{"hash": h, "title": a.title, "date": a.date,
+                            "date_int": date_int(a.date), "source": a.source, "url": a.url,
+                            "origin": a.origin, "n_chunks": n,
+                            "extra": json.dumps(a.extra, ensure_ascii=False)}
+                           for a, h, n in part],
+                documents=[a.text for a, _h, _n in part])
 
     def delete_articles(self, doc_ids: Iterable[str]) -> None:
         doc_ids = list(doc_ids)

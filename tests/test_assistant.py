@@ -85,3 +85,37 @@ def test_stats(corpus_assistant):
     assert stats["embed_model"] == "bundled:all-MiniLM-L6-v2"
     assert stats["dim"] == 384
     assert stats["size_bytes"] > 0
+
+
+def test_concurrent_questions_while_articles_are_added(tmp_path):
+    """Several users ask while another adds articles: every answer is right, nothing fails."""
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import CORPUS
+
+    from rag import Assistant
+
+    d = tmp_path / "articles"
+    d.mkdir()
+    shutil.copy(CORPUS / SEED_ID, d / SEED_ID)
+    bot = Assistant(index_dir=tmp_path / "idx")
+    bot.ingest([d])
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    for i in range(6):
+        (extra / f"e{i}.txt").write_text(
+            f"date 2020-01-0{i + 1} LIMA Fishing boats number {i} returned to port after a "
+            f"storm, and {10 + i} crews were rescued by the coast guard on Sunday.")
+
+    def ask(_):
+        return bot.ask(IKAROS)
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        adding = pool.submit(bot.ingest, [extra])
+        answers = list(pool.map(ask, range(12)))
+        report = adding.result()
+    assert len(report.added) == 6
+    for answer in answers:
+        assert "112 arrests" in answer.text and answer.citations[0].doc_id == SEED_ID
+    assert "coast guard" in bot.ask("Who rescued the fishing crews after the storm?").text

@@ -12,7 +12,6 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import offline  # noqa: F401
 from .config import Settings
@@ -205,6 +204,3 @@ class Store:
                 pass
         self.__init__(self.settings)
 
-
-def index_exists(settings: Settings) -> bool:
-    return settings.chroma_host != "" or (Path(settings.index_dir) / "chroma").exists()

@@ -39,14 +39,18 @@ class Assistant:
 
     # --- parts, made on first use (the model takes seconds to load) ---------------------------
 
+    def _part(self, attr: str, make):
+        """Build a part once, on first use, even with several threads asking at once."""
+        with self._lock:
+            if getattr(self, attr) is None:
+                setattr(self, attr, make())
+            return getattr(self, attr)
+
     @property
     def store(self):
-        with self._lock:
-            if self._store is None:
-                from .store import Store
+        from .store import Store
 
-                self._store = Store(self.settings)
-            return self._store
+        return self._part("_store", lambda: Store(self.settings))
 
     @property
     def embedder(self):
@@ -56,46 +60,38 @@ class Assistant:
 
     @property
     def retriever(self):
-        store, embedder = self.store, self.embedder
-        with self._lock:
-            if self._retriever is None:
-                from .retrieve import Retriever
+        from .retrieve import Retriever
 
-                store.check_model(embedder.label, embedder.dim)
-                self._retriever = Retriever(store, embedder, self.settings)
-            return self._retriever
+        store, embedder = self.store, self.embedder
+
+        def make():
+            store.check_model(embedder.label, embedder.dim)
+            return Retriever(store, embedder, self.settings)
+
+        return self._part("_retriever", make)
 
     @property
     def answerer(self):
-        embedder = self.embedder
-        with self._lock:
-            if self._answerer is None:
-                from .answer import ExtractiveAnswerer
+        from .answer import ExtractiveAnswerer
 
-                self._answerer = ExtractiveAnswerer(embedder, self.settings)
-            return self._answerer
+        embedder = self.embedder
+        return self._part("_answerer", lambda: ExtractiveAnswerer(embedder, self.settings))
 
     @property
     def generator(self):
         """The LLM client (rag/generate.py) when ``settings.llm_url`` is set, else None."""
         if not self.settings.llm_url:
             return None
-        with self._lock:
-            if self._generator is None:
-                from .generate import Generator
+        from .generate import Generator
 
-                self._generator = Generator(self.settings)
-            return self._generator
+        return self._part("_generator", lambda: Generator(self.settings))
 
     @property
     def verifier(self):
-        embedder = self.embedder
-        with self._lock:
-            if self._verifier is None:
-                from .verify import Verifier
+        from .verify import Verifier
 
-                self._verifier = Verifier(embedder)
-            return self._verifier
+        embedder = self.embedder
+        return self._part("_verifier", lambda: Verifier(embedder))
 
     # --- the API -------------------------------------------------------------------------------
 

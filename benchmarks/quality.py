@@ -10,8 +10,9 @@ Prints each figure with its target and its ratio to the baselines of this run, a
 
 Sets:
 - 2022: realtimeqa-2022 (638 full articles, 206 questions), answers included;
-- 2022-2024: realtimeqa-2022-2024 (2,501 short passages), retrieval only (its targets are
-  retrieval targets; answers for 2,501 questions take long on 2 cores);
+- 2022-2024: realtimeqa-2022-2024 (2,501 short passages): retrieval for every question (its
+  targets are retrieval targets), answers for every --answer-sample'th (abstention on
+  answerable questions must stay low on this set too);
 - cross: questions of realtimeqa-2022-2024 that are NOT among the realtimeqa-2022 questions
   (same question text; all 206 of those are also in 2022-2024, with their evidence passages in
   its articles, so they are not unanswerable there), every --cross-sample'th of them, asked
@@ -85,6 +86,8 @@ def main(argv=None) -> int:
                     help="also run default+dates (question date passed as as_of)")
     ap.add_argument("--cross-sample", type=int, default=8,
                     help="take every Nth non-overlapping question for the cross set")
+    ap.add_argument("--answer-sample", type=int, default=10,
+                    help="answer every Nth realtimeqa-2022-2024 question (all are retrieved)")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     if not DATASETS.exists():
@@ -129,6 +132,13 @@ def main(argv=None) -> int:
         rep = evaluate(a24, q24, configs=["default", *BASELINES, *extra], answers=False,
                        out=args.out / "realtimeqa-2022-2024", **common)
         out_lines += show("realtimeqa-2022-2024 (retrieval)", rep, TARGETS["2022-2024"])
+        # Answers (abstention on answerable questions, contains-answer) on every
+        # --answer-sample'th question: 2,501 answers take long on 2 cores.
+        sample = load_questions(q24)[::args.answer_sample]
+        rep = evaluate(a24, sample, configs=["default", *extra],
+                       out=args.out / "realtimeqa-2022-2024-answers", **common)
+        out_lines += show(f"realtimeqa-2022-2024 (answers, every {args.answer_sample}th "
+                          "question)", rep, {})
 
     text = "\n".join(out_lines) + f"\n\ntotal {time.perf_counter() - started:.0f} s\n"
     args.out.mkdir(parents=True, exist_ok=True)

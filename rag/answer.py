@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .retrieve import tokenize
+from .question import AnswerType, answer_type, holds_new_answer, question_words, refers_to_recent
+from .retrieve import recency_prior, tokenize
 from .sentences import sentence_spans
-from .types import Answer, AnswerSentence, Citation, Passage
+from .store import date_int
+from .types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Passage
 
-ABSTAIN_TEXT = "The articles do not contain an answer to this question."
 _MIN_CHARS = 25
 _MAX_CHARS = 1200
 _CACHE_SIZE = 50_000  # sentence vectors kept (about 80 MB at 384 dims)
@@ -29,7 +30,10 @@ class Candidate:
     end: int
     text: str
     rank: int
-    score: float = 0.0
+    score: float = 0.0  # relevance: decides whether to answer at all
+    pick: float = 0.0  # relevance plus answer-type fit: decides which sentences answer
+    typed: bool = False  # holds a new name or number of the kind the question asks for
+    fresh: float = 1.0  # recency prior of its article for an as_of question (1: no as_of)
     dense: float = 0.0
     lexical: float = 0.0
     vec: object = None
@@ -54,6 +58,8 @@ class ExtractiveAnswerer:
                 text = p.text[a:b]
                 if key in seen or not (_MIN_CHARS <= len(text) <= _MAX_CHARS):
                     continue
+                if text.rstrip().rstrip("\"'”’)").endswith("?"):
+                    continue  # a question (a quiz's, an interviewer's) never answers one
                 if sum(ch.isalpha() for ch in text) < 0.5 * len(text):
                     continue  # tables and figures read badly as answers
                 seen.add(key)
@@ -75,7 +81,15 @@ class ExtractiveAnswerer:
             return np.stack([self._cache[t] for t in texts])
 
     def score(self, question: str, qvec, cands: list[Candidate],
-              boost_docs: set[str] | None = None) -> None:
+              boost_docs: set[str] | None = None, as_of: str | None = None) -> None:
+        """Set each candidate's relevance (``score``) and selection score (``pick``).
+
+        With ``as_of``, a sentence from an article of the settings.date_window_days before it
+        gains settings.freshness_weight / 2 of relevance and one from an older article loses as
+        much (decaying in between): asked about the news of a given day, that week's articles
+        answer with a looser match and older ones need a closer match (what they say may have
+        changed since). Without ``as_of`` nothing changes.
+        """
         if not cands:
             return
         vecs = self.embed_sentences([c.text for c in cands])
@@ -95,27 +109,56 @@ class ExtractiveAnswerer:
             if boost_docs and c.passage.doc_id in boost_docs:
                 c.score += 0.05
             c.vec = v  # for redundancy checks
+        ref = date_int(as_of) if as_of else 0
+        kind, qw = answer_type(question), question_words(question)
+        s = self.settings
+        # A number in a sentence is found exactly and "how many" cannot be answered without
+        # one; a capitalised word is only a hint of a name: numbers weigh double.
+        type_weight = s.answer_type_weight * (
+            2.0 if kind in (AnswerType.QUANTITY, AnswerType.TIME) else 1.0)
+        for c in cands:
+            if ref:
+                c.fresh = recency_prior(ref, date_int(c.passage.date) if c.passage.date else 0,
+                                        s.date_window_days)
+                c.score += s.freshness_weight * (c.fresh - 0.5)
+            # A sentence that restates the question ranks high on relevance without holding
+            # the answer; one that also holds a new name or number of the expected kind is
+            # likelier to be the answer.
+            c.typed = holds_new_answer(c.text, qw, kind)
+            c.pick = c.score + (type_weight if c.typed else 0.0)
 
     def answer(self, question: str, passages: list[Passage], qvec=None,
-               boost_docs: set[str] | None = None) -> Answer:
+               boost_docs: set[str] | None = None, as_of: str | None = None) -> Answer:
+        """The extractive answer. ``as_of`` (YYYY-MM-DD): when the question is asked; a
+        question about recent time ("this week") is then answered only from articles of the
+        date_window_days before it, and older articles need a better match (see score)."""
         if qvec is None:
             qvec = self.embedder.embed_query(question)
+        s = self.settings
         cands = self.candidates(passages)
-        self.score(question, qvec, cands, boost_docs)
-        cands.sort(key=lambda c: c.score, reverse=True)
-        if not cands or cands[0].score < self.settings.min_answer_score:
+        self.score(question, qvec, cands, boost_docs, as_of)
+        if as_of and date_int(as_of) and refers_to_recent(question):
+            cands = [c for c in cands if c.fresh >= 0.5]
+            if not cands:
+                return Answer(question=question, text=ABSTAIN_TEXT, citations=[],
+                              abstained=True, passages=passages,
+                              notice=f"No article from the {s.date_window_days} days before "
+                                     f"{as_of} answers this; older ones are not used for a "
+                                     "question about recent events.")
+        if not cands or max(c.score for c in cands) < s.min_answer_score:
             return Answer(question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
                           passages=passages)
+        cands.sort(key=lambda c: c.pick, reverse=True)
         best = cands[0]
         chosen = [best]
         # More sentences: from the best sentence's article first (its neighbours often name
         # what the best one only refers to, and citing one article keeps the answer coherent),
         # then from other articles only when they score nearly as well.
-        s = self.settings
         same = [c for c in cands[1:] if c.passage.doc_id == best.passage.doc_id
-                and c.score >= s.same_article_ratio * best.score]
+                and c.pick >= s.same_article_ratio * best.pick]
         other = [c for c in cands[1:] if c.passage.doc_id != best.passage.doc_id
-                 and c.score >= max(s.min_answer_score, s.other_article_ratio * best.score)]
+                 and c.score >= s.min_answer_score
+                 and c.pick >= s.other_article_ratio * best.pick]
         for c in [*same, *other]:
             if len(chosen) >= s.max_answer_sentences:
                 break

@@ -145,6 +145,11 @@ class Assistant:
         ``use_llm=False`` answers extractively even when an LLM is configured.
         """
         question = self.check_question(question)
+        if as_of:
+            from .articles import normalise_date
+
+            if not (as_of := normalise_date(as_of)):
+                raise QuestionError("as_of must be a date as YYYY-MM-DD")
         filters = merge_filters(filters, since, until, sources)
         query = " ".join([*(context or []), question])
         qvec = self.embedder.embed_query(query)
@@ -153,15 +158,17 @@ class Assistant:
             qvec = self.embedder.embed_query(question)
         generator = self.generator if use_llm else None
         if generator is None:
-            answer = self.answerer.answer(question, passages, qvec=qvec, boost_docs=boost_docs)
+            answer = self.answerer.answer(question, passages, qvec=qvec, boost_docs=boost_docs,
+                                          as_of=as_of)
             yield from re.findall(r"\S+\s*", answer.text)
             yield answer
             return
         from .generate import generated_answer
 
         def fallback(notice: str) -> Answer:
-            answer = self.answerer.answer(question, passages, qvec=qvec, boost_docs=boost_docs)
-            answer.notice = notice
+            answer = self.answerer.answer(question, passages, qvec=qvec, boost_docs=boost_docs,
+                                          as_of=as_of)
+            answer.notice = " ".join(filter(None, [notice, answer.notice]))
             return answer
 
         yield from generated_answer(generator, self.verifier, question,

@@ -60,11 +60,11 @@ def cmd_ask(args) -> int:
     bot = _assistant(args)
     _require_index(bot)
     if args.json or bot.generator is None:
-        answer = bot.ask(args.question, _filters(args))
+        answer = bot.ask(args.question, _filters(args), as_of=args.as_of)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json
               else format_answer(answer))
         return 0
-    show_stream(bot.stream(args.question, _filters(args)))
+    show_stream(bot.stream(args.question, _filters(args), as_of=args.as_of))
     return 0
 
 
@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("ask", "answer one question, with citations", cmd_ask)
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--as-of", help="the date YYYY-MM-DD the question is asked as of: that "
+                   "week's articles rank first, and a question about recent time (\"this "
+                   "week\") is answered only from them")
     add_filters(p)
     add_llm(p)
 

@@ -83,7 +83,7 @@ def source_block(passages: list[Passage]) -> str:
 def answer_messages(question: str, passages: list[Passage], max_sentences: int = 4):
     from llama_index.core.llms import ChatMessage
 
-    from .verify import ABSTAIN_TEXT
+    from .types import ABSTAIN_TEXT
 
     system = SYSTEM_PROMPT.format(abstain=ABSTAIN_TEXT, max_sentences=max_sentences)
     user = (f"Sources:\n\n{source_block(passages)}\n\n"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# What an answer says when the articles do not answer (extractive and generated alike).
+ABSTAIN_TEXT = "The articles do not contain an answer to this question."
+
 
 @dataclass
 class Article:

@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .sentences import sentence_spans
-from .types import Answer, AnswerSentence, Citation, Passage
+from .types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Passage
 
 UNSUPPORTED_MARK = "[unsupported]"
-ABSTAIN_TEXT = "The articles do not contain an answer to this question."
 
 # Thresholds measured on realtimeqa-2022 (`python benchmarks/llm_local.py calibrate`, 1,160
 # sentence/passage pairs from 166 questions). At w_cos 0.5 and 0.60 / 0.65 accepted:

@@ -92,3 +92,17 @@ def test_ingest_bad_inputs_reports_each_and_keeps_the_rest(index_dir, tmp_path):
     assert "missing: no such file or folder" in proc.stderr
     assert "1 added" in proc.stdout
     assert json.loads(run("stats", "--json", index_dir=index_dir).stdout)["articles"] == 2
+
+
+def test_as_of_keeps_old_answers_for_timeless_questions_not_for_this_weeks_news(index_dir):
+    proc = run("ask", "--json", "--as-of", "2026-11-28", IKAROS, index_dir=index_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert "269 suspects" in json.loads(proc.stdout)["answer"]
+    recent = "Which police operation identified 269 suspects this week?"
+    proc = run("ask", recent, "--as-of", "2026-11-28", index_dir=index_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert "do not contain" in proc.stdout and "7 days before 2026-11-28" in proc.stdout
+    proc = run("ask", recent, "--as-of", "2012-06-22", index_dir=index_dir)
+    assert "269 suspects" in proc.stdout
+    proc = run("ask", recent, "--as-of", "next week", index_dir=index_dir)
+    assert proc.returncode == 2 and "as_of must be a date" in proc.stderr

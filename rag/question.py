@@ -1,0 +1,93 @@
+"""What a question asks for, read from its wording: the kind of answer it expects and whether it
+refers to recent time ("this week"). Used by the extractive answerer to prefer sentences that
+hold such an answer and to refuse stale evidence for questions about recent news.
+
+Hand-written rules rather than a model: no question classifier ships with a PyPI package that
+works offline (see ../shared/STACK-NOTES.md), and these few patterns cover English news
+questions well enough to re-rank sentences, never to answer by themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class AnswerType(Enum):
+    QUANTITY = "quantity"  # how many, how much, what percentage, how old...
+    TIME = "time"  # when, which year, what day
+    ENTITY = "entity"  # who, which, where, what <thing>: a name
+    OTHER = "other"
+
+
+_QUANTITY_Q = re.compile(
+    r"\bhow (many|much|long|old|far|big|large|tall|high|fast|often)\b"
+    r"|\bwhat (percent|percentage|share|proportion|fraction|age|amount|number|price"
+    r"|temperature)\b", re.I)
+_TIME_Q = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month)\b", re.I)
+_ENTITY_Q = re.compile(r"\b(who|whom|whose|which|where|what)\b", re.I)
+# Exact amounts only: "millions of" or "dozens" does not say how many.
+_CARDINALS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred"
+              "|thousand|million|billion|trillion|half|quarter")
+_CALENDAR = ("january|february|march|april|may|june|july|august|september|october|november"
+             "|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
+_QUANTITY_TOKEN = re.compile(rf"\d|\b(?:{_CARDINALS})\b", re.I)
+_TIME_TOKEN = re.compile(rf"\d|\b(?:{_CALENDAR})\b", re.I)
+_WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
+_QUOTED = re.compile(r"[“\"][^”\"]{2,80}[”\"]")
+_TRIM = ".,;:!?()[]\"'“”‘’"
+# Capitalised words that start clauses or stand for something already named: not an answer.
+_NOT_NAMES = frozenset(
+    "the a an i in on at but and or it he she they we you this that these those his her their "
+    "its our my your as for if when while after before mr ms mrs dr so there what who which "
+    "where how why not no yes also still then now here both some many most all".split()
+    + _CALENDAR.split("|"))
+
+# Explicit references to recent time, relative to when the question is asked.
+_RECENT = re.compile(
+    r"\b(this|last|past|next) (week|weekend|month|year|spring|summer|fall|autumn|winter"
+    r"|season)\b|\b(recent|recently|latest|currently|yesterday|today|tonight|upcoming"
+    r"|so far)\b|\b(on|last|this|next) (monday|tuesday|wednesday|thursday|friday|saturday"
+    r"|sunday)\b|\bearlier this\b|\bthe past (few )?(days|weeks|months)\b", re.I)
+
+
+def answer_type(question: str) -> AnswerType:
+    if _QUANTITY_Q.search(question):
+        return AnswerType.QUANTITY
+    if _TIME_Q.search(question):
+        return AnswerType.TIME
+    if _ENTITY_Q.search(question):
+        return AnswerType.ENTITY
+    return AnswerType.OTHER
+
+
+def refers_to_recent(question: str) -> bool:
+    """True when the question places itself in recent time ("this week", "on Monday")."""
+    return bool(_RECENT.search(question))
+
+
+def question_words(question: str) -> frozenset[str]:
+    return frozenset(w.lower().strip(_TRIM) for w in _WORD.findall(question))
+
+
+def holds_new_answer(sentence: str, qwords: frozenset[str], kind: AnswerType) -> bool:
+    """Whether ``sentence`` holds something of the expected kind that the question does not
+    already say: a number for QUANTITY, a number, month or weekday for TIME, a capitalised
+    name or a quoted title for ENTITY. A sentence that only restates the question holds none."""
+    if kind in (AnswerType.QUANTITY, AnswerType.TIME):
+        pattern = _QUANTITY_TOKEN if kind is AnswerType.QUANTITY else _TIME_TOKEN
+        for m in pattern.finditer(sentence):
+            start = sentence.rfind(" ", 0, m.start()) + 1
+            end = sentence.find(" ", m.end())
+            word = sentence[start:end if end >= 0 else len(sentence)].strip(_TRIM).lower()
+            if word and word not in qwords:
+                return True
+        return False
+    if kind is AnswerType.ENTITY:
+        for i, w in enumerate(_WORD.findall(sentence)):
+            low = w.lower().strip(_TRIM)
+            if i and w[0].isupper() and low not in qwords and low not in _NOT_NAMES:
+                return True
+        return any(m.group(0).strip(_TRIM).lower() not in qwords
+                   for m in _QUOTED.finditer(sentence))
+    return False

@@ -1,0 +1,68 @@
+"""The extractive answerer (rag/answer.py) over a real index: question dates, quiz echoes,
+answer-type preference. Real model, real Chroma, real files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import rag
+
+ARTICLES = [
+    {"id": "squid", "date": "2022-06-12", "source": "cnn.com", "title": "Squid Game returns",
+     "text": "“Squid Game” is officially coming back. Netflix announced Sunday that the wildly "
+             "popular South Korean show is green lit for a second season. The show's creator "
+             "shared a note with fans about the new episodes."},
+    {"id": "quiz", "date": "2022-06-16", "source": "cnn.com", "title": "CNN news quiz",
+     "text": "Test your knowledge of the week's news. Which wildly popular show was recently "
+             "green lit for a new season? Which continent will require a common phone "
+             "charger? Check your answers below."},
+    {"id": "recall", "date": "2022-06-14", "source": "cnn.com",
+     "title": "Baby swings and rockers recalled",
+     "text": "Millions of baby swings and rockers that pose a risk to infants have been "
+             "recalled, the safety commission said Monday. The swings were sold at major "
+             "retailers for years. The recall affects 2 million MamaRoo swings and 220,000 "
+             "RockaRoo rockers, according to the commission."},
+]
+SHOW_Q = "Which wildly popular show was recently green lit for a new season?"
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    root = tmp_path_factory.mktemp("answer")
+    path = root / "articles.jsonl"
+    path.write_text("\n".join(json.dumps(a) for a in ARTICLES) + "\n")
+    assistant = rag.Assistant(index_dir=root / "index")
+    assistant.ingest(path, progress=False)
+    return assistant
+
+
+def test_a_quiz_question_in_an_article_is_never_quoted_as_the_answer(bot):
+    answer = bot.ask(SHOW_Q, as_of="2022-06-16")
+    assert not answer.abstained
+    assert answer.citations and all("?" not in c.quote for c in answer.citations)
+    assert {c.doc_id for c in answer.citations} == {"squid"}
+    assert "green lit for a second season" in answer.text
+
+
+def test_a_question_about_recent_news_is_not_answered_from_stale_articles(bot):
+    fresh = bot.ask(SHOW_Q, as_of="2022-06-16")
+    stale = bot.ask(SHOW_Q, as_of="2024-05-01")
+    assert not fresh.abstained
+    assert stale.abstained and not stale.citations
+    assert "2024-05-01" in stale.notice
+    # Without a date nothing is known about staleness: the article answers.
+    assert not bot.ask(SHOW_Q).abstained
+
+
+def test_old_articles_still_answer_questions_that_do_not_ask_about_recent_time(bot):
+    answer = bot.ask("How many MamaRoo swings were recalled?", as_of="2030-01-01")
+    assert not answer.abstained
+    assert "2 million" in answer.text
+
+
+def test_a_number_question_gets_the_sentence_with_the_number(bot):
+    answer = bot.ask("Approximately how many baby swings were recalled?")
+    assert not answer.abstained
+    assert "2 million" in answer.citations[0].quote

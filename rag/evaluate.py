@@ -485,9 +485,14 @@ class Evaluator:
         cites = []
         for c in ans.citations:
             text = self.article_text(bot, c.doc_id)
+            gold = c.doc_id in set(q.gold_doc_ids)
             cites.append({"n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end,
-                          "gold": c.doc_id in set(q.gold_doc_ids),
-                          "verbatim": text is not None and text[c.start:c.end] == c.quote})
+                          "gold": gold,
+                          "verbatim": text is not None and text[c.start:c.end] == c.quote,
+                          "supports": gold or bool(q.answers and text
+                                                   and contains_answer(text, q.answers)),
+                          "quote_has_answer": bool(q.answers)
+                          and contains_answer(c.quote, q.answers)})
         row["citations"] = cites
         sentences = ans.sentences or []
         row["n_sentences"] = len(sentences)
@@ -552,6 +557,8 @@ class Evaluator:
             n_sent = sum(r["n_sentences"] for r in answered)
             citations = {
                 "article_precision": _r(mean(float(c["gold"]) for c in cites)),
+                "article_supports": _r(mean(float(c["supports"]) for c in cites)),
+                "quote_has_answer": _r(mean(float(c["quote_has_answer"]) for c in cites)),
                 "quote_verbatim": _r(mean(float(c["verbatim"]) for c in cites)),
                 "sentence_coverage": _r(sum(r["n_cited_sentences"] for r in answered) / n_sent
                                         if n_sent else None),
@@ -604,6 +611,7 @@ TABLE_COLUMNS = [
                                                 "contains_answer_in_gold"),
     ("F1", "answer", "token_f1"), ("abstain", "answer", "abstention_rate"),
     ("cite-gold", "citations", "article_precision"),
+    ("cite-supp", "citations", "article_supports"),
     ("verbatim", "citations", "quote_verbatim"), ("cited-sent", "citations", "sentence_coverage"),
     ("p50 ms", "latency_ms", "p50"), ("p95 ms", "latency_ms", "p95"),
     ("abstain-unans", "unanswerable", "abstention_rate"),

@@ -164,8 +164,11 @@ def test_report_files_and_keys(slice_run):
         assert 0.0 <= data["retrieval"][key] <= 1.0
     for key in ("contains_answer", "token_f1", "abstention_rate"):
         assert key in data["answer"]
-    for key in ("article_precision", "quote_verbatim", "sentence_coverage"):
+    for key in ("article_precision", "article_supports", "quote_has_answer", "quote_verbatim",
+                "sentence_coverage"):
         assert key in data["citations"]
+    cites = data["citations"]
+    assert cites["article_supports"] >= cites["article_precision"]
     assert data["latency_ms"]["p50"] > 0 and data["latency_ms"]["p95"] >= data["latency_ms"]["p50"]
     assert set(data["configs"]) == {"default", "dense", "bm25"}
     assert data["settings"]["chunk_size"] > 0 and "abstention_rate" in data["unanswerable"]
@@ -176,6 +179,9 @@ def test_report_files_and_keys(slice_run):
     rows = [json.loads(line) for line in open(out / "questions.jsonl", encoding="utf-8")]
     assert len(rows) == 3 * (n + 2)
     assert all("failure" in r and "ranked_doc_ids" in r for r in rows)
+    # A quote holding the answer lies in its article, so that article supports the answer.
+    cited = [c for r in rows for c in r.get("citations", [])]
+    assert cited and all(c["supports"] for c in cited if c["quote_has_answer"])
 
 
 def test_slice_quality(slice_run):

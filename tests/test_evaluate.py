@@ -218,3 +218,29 @@ def test_cli_eval(slice_run, capsys):
     assert "hit@5" in printed and "bm25" in printed
     data = json.loads((tmp / "cli_out" / "report.json").read_text())
     assert data["n_questions"] == 4 and data["config"] == "bm25"
+
+
+def test_question_dates_keep_stale_articles_from_answering_recent_news(slice_run):
+    """The same 2022 quiz questions asked as of their own dates, then as of two years later:
+    later, every question about recent time ("this week") abstains, with a notice, and no
+    question gains an answer."""
+    from datetime import date, timedelta
+
+    from rag.question import refers_to_recent
+
+    tmp, ev, _report, _n = slice_run
+    bot = ev.assistant_for(parse_config("default"))
+    questions = [json.loads(line) for line in open(tmp / "questions.jsonl")]
+    recent = [q for q in questions if refers_to_recent(q["question"])]
+    assert len(recent) >= 3
+    answered_then = answered_later = 0
+    for q in questions:
+        later = (date.fromisoformat(q["date"]) + timedelta(days=730)).isoformat()
+        then, now = bot.ask(q["question"], as_of=q["date"]), bot.ask(q["question"], as_of=later)
+        answered_then += not then.abstained
+        answered_later += not now.abstained
+        assert not (then.abstained and not now.abstained)
+        if q in recent:
+            assert now.abstained and later in now.notice
+    assert answered_then >= 0.75 * len(questions)
+    assert answered_later <= answered_then - len(recent) // 2

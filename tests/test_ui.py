@@ -191,6 +191,17 @@ def test_ask_api_round_trip(server):
     with pytest.raises(AppError, match="YYYY-MM-DD"):
         c.predict(IKAROS, "last week", api_name="/ask")
 
+    # as_of: a question about recent time is answered only from that week's articles
+    recent = "Which police operation identified 269 suspects this week?"
+    fresh = c.predict(recent, as_of="2012-06-22", api_name="/ask")
+    assert fresh["citations"] and fresh["citations"][0]["doc_id"] == SEED_ID
+    stale = c.predict(recent, as_of="2026-11-28", api_name="/ask")
+    assert stale["abstained"] and "2026-11-28" in stale["notice"]
+    chat = c.predict(recent, as_of="2026-11-28", api_name="/chat")
+    assert chat["abstained"] and "2026-11-28" in chat["notice"]
+    with pytest.raises(AppError, match="as_of must be a date"):
+        c.predict(IKAROS, as_of="tomorrow", api_name="/ask")
+
 
 def test_chat_api_keeps_a_history_per_session(server):
     a, b = client(server["url"]), client(server["url"])
@@ -324,7 +335,8 @@ def ask_in_browser(pg, question: str) -> None:
 
 def test_browser_answers_ikaros_with_its_source(page, tmp_path):
     pg = page
-    assert pg.get_by_role("button", name=IKAROS).count() >= 1  # an example question
+    # an example question (the examples render a moment after the question box: wait)
+    pg.get_by_role("button", name=IKAROS).first.wait_for(state="visible")
     pg.evaluate(WATCH_STREAM)
     ask_in_browser(pg, IKAROS)
     pg.wait_for_selector("#rag-sources .rag-src mark.rag-quote")
@@ -360,6 +372,15 @@ def test_browser_answers_ikaros_with_its_source(page, tmp_path):
     pg.click("#rag-clear")
     pg.wait_for_function("() => !document.querySelector('#rag-chat .rag-answer')")
     assert pg.locator("#rag-sources .rag-src").count() == 0
+
+    # "Asked as of" a date years later: a question about this week's news finds no article
+    # of that week and says so
+    pg.click("#rag-filters button")
+    pg.locator("#rag-as-of textarea, #rag-as-of input").first.fill("2026-11-28")
+    ask_in_browser(pg, "Which police operation identified 269 suspects this week?")
+    pg.wait_for_selector("#rag-chat .rag-abstain")
+    shown = pg.inner_text("#rag-chat")
+    assert "7 days before 2026-11-28" in shown and "as of 2026-11-28" in shown
     assert pg.outside == [] and pg.dialogs == []
 
 

@@ -5,9 +5,12 @@ cited sentence highlighted in its paragraph, date and source filters, example qu
 Corpus tab (index statistics, upload of .txt/.md/.html/.jsonl files with a per-file result).
 
 API (for `gradio_client`):
-- ``/ask``  (question, since="", until="", sources=None) -> the dict of ``rag ask --json``
-- ``/chat`` (question, since="", until="", sources=[]) -> the same dict plus ``turn``; the
-  conversation is kept per client session, so follow-up questions keep their context
+- ``/ask``  (question, since="", until="", sources=None, as_of="") -> the dict of
+  ``rag ask --json``
+- ``/chat`` (question, since="", until="", sources=[], as_of="") -> the same dict plus
+  ``turn``; the conversation is kept per client session, so follow-up questions keep their
+  context
+  (``as_of``: the date the question is asked as of, as ``rag ask --as-of``)
 - ``/clear`` () -> forgets the conversation of this session
 - ``/add_articles`` (files) -> one result row per file, then the index statistics
 
@@ -157,7 +160,8 @@ class Backend:
         return question, filters
 
     def answer_stream(self, turns: list, question: str, filters: Filters | None,
-                      paced: bool = True) -> Iterator[tuple[str, Answer | None]]:
+                      paced: bool = True, as_of: str | None = None
+                      ) -> Iterator[tuple[str, Answer | None]]:
         """Yield (answer text so far, None) while the answer is written, then (text, Answer).
 
         ``turns`` is the session's history; the answered turn is appended to it. The model is
@@ -166,7 +170,7 @@ class Backend:
         extractive answer (whose pieces all come at once) is seen being written; an LLM's
         tokens, slower than that on a CPU, pass through as they come.
         """
-        items = self._items(turns, question, filters)
+        items = self._items(turns, question, filters, as_of)
         text, final, last = "", None, 0.0
         while True:
             with self.lock.read(), self.model_slots:
@@ -187,7 +191,8 @@ class Backend:
             raise RagError("the answer stream ended without an answer")
         yield final.text, final
 
-    def _items(self, turns: list, question: str, filters: Filters | None):
+    def _items(self, turns: list, question: str, filters: Filters | None,
+               as_of: str | None = None):
         """``str`` pieces of the answer, then the Answer (the protocol of Assistant.stream)."""
         bot = self.assistant
         session = ChatSession(bot, history=turns)
@@ -195,7 +200,7 @@ class Backend:
         context = [t.question for t in recent]
         boost = {c.doc_id for t in recent for c in t.answer.citations}
         if hasattr(bot, "stream") and hasattr(session, "stream"):
-            return session.stream(question, filters)
+            return session.stream(question, filters, **({"as_of": as_of} if as_of else {}))
 
         def compat():  # an assistant without stream(): its whole answer, word by word
             if hasattr(bot, "stream"):
@@ -212,10 +217,10 @@ class Backend:
 
         return compat()
 
-    def ask(self, question, since="", until="", sources=None) -> Answer:
+    def ask(self, question, since="", until="", sources=None, as_of="") -> Answer:
         question, filters = self.check(question, since, until, sources)
         with self.lock.read(), self.model_slots:
-            return self.assistant.ask(question, filters)
+            return self.assistant.ask(question, filters, as_of=(as_of or "").strip() or None)
 
     def articles_for(self, answer: Answer) -> dict:
         out = {}
@@ -305,10 +310,11 @@ def safe_filename(name: str) -> str:
     return name[:150]
 
 
-def filters_note(filters: Filters | None) -> str:
-    if not filters:
+def filters_note(filters: Filters | None, as_of: str | None = None) -> str:
+    if not filters and not as_of:
         return ""
-    bits = []
+    filters = filters or Filters()
+    bits = [f"as of {as_of}"] if as_of else []
     if filters.since:
         bits.append(f"from {filters.since}")
     if filters.until:
@@ -434,8 +440,9 @@ def build_app(assistant) -> gr.Blocks:
     def bot_msg(html):
         return {"role": "assistant", "content": html}
 
-    def ui_chat(message, state, since, until, sources):
+    def ui_chat(message, state, since, until, sources, as_of=""):
         state = state or new_state()
+        as_of = (as_of or "").strip() or None
         msgs = state["chat"]
         try:
             question, filters = backend.check(message, since, until, sources)
@@ -448,7 +455,8 @@ def build_app(assistant) -> gr.Blocks:
         yield msgs, gr.skip(), state, ""
         answer = None
         try:
-            for text, answer in backend.answer_stream(state["turns"], question, filters):
+            for text, answer in backend.answer_stream(state["turns"], question, filters,
+                                                      as_of=as_of):
                 if answer is None:
                     msgs[-1] = bot_msg(render.pending_html(text, turn))
                     yield msgs, gr.skip(), state, gr.skip()
@@ -463,7 +471,7 @@ def build_app(assistant) -> gr.Blocks:
             yield msgs, gr.skip(), state, gr.skip()
             return
         state["n"] = turn
-        msgs[-1] = bot_msg(render.answer_html(answer, turn) + filters_note(filters))
+        msgs[-1] = bot_msg(render.answer_html(answer, turn) + filters_note(filters, as_of))
         state["panels"].append(render.turn_panel(answer, backend.articles_for(answer), turn,
                                                  question))
         del state["panels"][:-MAX_PANELS]
@@ -472,13 +480,14 @@ def build_app(assistant) -> gr.Blocks:
     def ui_clear(_state=None):
         return [], render.sources_panel([]), new_state(), ""
 
-    def api_chat(question, since, until, sources, state):
+    def api_chat(question, since, until, sources, as_of, state):
         state = state or new_state()
         try:
             question, filters = backend.check(question, since, until, sources)
             answer = None
             for _text, item in backend.answer_stream(state["turns"], question, filters,
-                                                     paced=False):
+                                                     paced=False,
+                                                     as_of=(as_of or "").strip() or None):
                 answer = item
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
@@ -494,11 +503,12 @@ def build_app(assistant) -> gr.Blocks:
         return new_state()
 
     def ask(question: str, since: str = "", until: str = "",
-            sources: list[str] | None = None) -> dict:
+            sources: list[str] | None = None, as_of: str = "") -> dict:
         """Answer one question from the articles, with citations (the JSON of `rag ask
-        --json`). Optional filters: since/until as YYYY-MM-DD, sources as a list of names."""
+        --json`). Optional filters: since/until as YYYY-MM-DD, sources as a list of names;
+        as_of: the date YYYY-MM-DD the question is asked as of (`rag ask --as-of`)."""
         try:
-            return backend.ask(question, since, until, sources).to_dict()
+            return backend.ask(question, since, until, sources, as_of).to_dict()
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -559,6 +569,10 @@ def build_app(assistant) -> gr.Blocks:
                                                   allow_custom_value=True,
                                                   elem_id="rag-sources-filter",
                                                   info="none chosen: all sources")
+                            as_of = gr.Textbox("", label="Asked as of (YYYY-MM-DD)",
+                                               placeholder="YYYY-MM-DD", elem_id="rag-as-of",
+                                               info="that week's articles first; questions "
+                                               "about \"this week\" answered from them only")
                         gr.Markdown("### Sources")
                         panel = gr.HTML(render.sources_panel([]), elem_id="rag-sources",
                                         padding=True)
@@ -587,7 +601,7 @@ def build_app(assistant) -> gr.Blocks:
         api_btn = gr.Button(visible=False)
         api_out = gr.JSON(visible=False)
 
-        chat_io = {"inputs": [box, state, since, until, sources],
+        chat_io = {"inputs": [box, state, since, until, sources, as_of],
                    "outputs": [chatbot, panel, state, box],
                    "concurrency_limit": CONCURRENCY, "concurrency_id": "answer",
                    "api_visibility": "private", "show_progress": "hidden"}
@@ -597,7 +611,7 @@ def build_app(assistant) -> gr.Blocks:
                         api_name="ui_clear", api_visibility="private", queue=False)
         chatbot.clear(ui_clear, inputs=[state], outputs=[chatbot, panel, state, box],
                       api_name="ui_clear_icon", api_visibility="private", queue=False)
-        api_btn.click(api_chat, inputs=[box, since, until, sources, state],
+        api_btn.click(api_chat, inputs=[box, since, until, sources, as_of, state],
                       outputs=[api_out, state], api_name="chat", concurrency_limit=CONCURRENCY,
                       concurrency_id="answer")
         api_btn.click(api_clear, inputs=[state], outputs=[state], api_name="clear",

@@ -57,8 +57,6 @@ class Settings:
     # Answers.
     max_answer_sentences: int = 3
     min_answer_score: float = 0.50  # calibrated on realtimeqa (benchmarks/README.md)
-    # Extra answer sentences: from the best sentence's article when they score at least
-    # same_article_ratio of the best; from other articles at least other_article_ratio.
     # Selection bonus for a sentence holding a new name or number of the kind the question asks
     # for (rag/question.py); it changes which sentences answer, never whether to answer.
     answer_type_weight: float = 0.12
@@ -66,6 +64,8 @@ class Settings:
     # relevance, older ones lose half (rag/answer.py); questions about "this week" use only
     # that window's articles.
     freshness_weight: float = 0.2
+    # Extra answer sentences: from the best sentence's article when they score at least
+    # same_article_ratio of the best; from other articles at least other_article_ratio.
     same_article_ratio: float = 0.6
     other_article_ratio: float = 1.01  # > 1: answers cite one article
     max_question_chars: int = 2000

@@ -150,14 +150,16 @@ class Backend:
 
     # --- questions ---------------------------------------------------------------------------
 
-    def check(self, question, since, until, sources) -> tuple[str, Filters | None]:
-        """The cleaned question and filters; raises RagError with a message for the user."""
+    def check(self, question, since, until, sources, as_of=""
+              ) -> tuple[str, Filters | None, str | None]:
+        """The cleaned question, filters and as_of date; raises RagError with a message for the
+        user (a bad as_of is refused by Assistant.stream)."""
         question = self.assistant.check_question(question)
         if isinstance(sources, str):
             sources = [s.strip() for s in sources.split(",") if s.strip()]
         filters = merge_filters(None, (since or "").strip() or None,
                                 (until or "").strip() or None, list(sources or []) or None)
-        return question, filters
+        return question, filters, (as_of or "").strip() or None
 
     def answer_stream(self, turns: list, question: str, filters: Filters | None,
                       paced: bool = True, as_of: str | None = None
@@ -200,7 +202,7 @@ class Backend:
         context = [t.question for t in recent]
         boost = {c.doc_id for t in recent for c in t.answer.citations}
         if hasattr(bot, "stream") and hasattr(session, "stream"):
-            return session.stream(question, filters, **({"as_of": as_of} if as_of else {}))
+            return session.stream(question, filters, as_of=as_of)
 
         def compat():  # an assistant without stream(): its whole answer, word by word
             if hasattr(bot, "stream"):
@@ -218,9 +220,9 @@ class Backend:
         return compat()
 
     def ask(self, question, since="", until="", sources=None, as_of="") -> Answer:
-        question, filters = self.check(question, since, until, sources)
+        question, filters, as_of = self.check(question, since, until, sources, as_of)
         with self.lock.read(), self.model_slots:
-            return self.assistant.ask(question, filters, as_of=(as_of or "").strip() or None)
+            return self.assistant.ask(question, filters, as_of=as_of)
 
     def articles_for(self, answer: Answer) -> dict:
         out = {}
@@ -442,10 +444,9 @@ def build_app(assistant) -> gr.Blocks:
 
     def ui_chat(message, state, since, until, sources, as_of=""):
         state = state or new_state()
-        as_of = (as_of or "").strip() or None
         msgs = state["chat"]
         try:
-            question, filters = backend.check(message, since, until, sources)
+            question, filters, as_of = backend.check(message, since, until, sources, as_of)
         except RagError as exc:
             msgs += [user_msg(message or ""), bot_msg(render.error_html(str(exc)))]
             yield msgs, gr.skip(), state, gr.skip()
@@ -483,11 +484,10 @@ def build_app(assistant) -> gr.Blocks:
     def api_chat(question, since, until, sources, as_of, state):
         state = state or new_state()
         try:
-            question, filters = backend.check(question, since, until, sources)
+            question, filters, as_of = backend.check(question, since, until, sources, as_of)
             answer = None
             for _text, item in backend.answer_stream(state["turns"], question, filters,
-                                                     paced=False,
-                                                     as_of=(as_of or "").strip() or None):
+                                                     paced=False, as_of=as_of):
                 answer = item
         except RagError as exc:
             raise gr.Error(str(exc)) from exc

@@ -21,9 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import rag  # noqa: E402 - sets the offline variables first
-from rag.articles import read_paths  # noqa: E402
-from rag.chunks import Chunker  # noqa: E402
-from rag.ingest import _embed_mode, make_node  # noqa: E402
+from rag.chunks import Chunker, embed_text  # noqa: E402
+from rag.sources import read_paths  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "datasets" / "reuters21578" / "articles.jsonl"
 
@@ -55,8 +54,7 @@ def main() -> None:
         reingest = time.perf_counter() - t
 
         chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
-        texts = [make_node(a, c).get_content(metadata_mode=_embed_mode())
-                 for a in read_paths([src]).articles for c in chunker.split(a)]
+        texts = [embed_text(a, c) for a in read_paths([src])[0] for c in chunker.split(a)]
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
         base_model = HuggingFaceEmbedding(model_name=settings.model_name, device="cpu")

@@ -2,9 +2,9 @@
 
 Two jobs:
 
-``calibrate``: measure how rag.verify separates supported from unsupported answer sentences, on
-realtimeqa-2022 (no LLM needed). For each multiple-choice question whose answer occurs in a gold
-article, the gold chunk holding the answer is the passage, and:
+``calibrate``: measure how rag.answering.verify separates supported from unsupported answer
+sentences, on realtimeqa-2022 (no LLM needed). For each multiple-choice question whose answer
+occurs in a gold article, the gold chunk holding the answer is the passage, and:
   * positives: "<question>: <right option>." , the article sentence holding the answer, and
     that sentence cut to its first 70% of words;
   * negatives: "<question>: <wrong option>." for each wrong option (same passage: only the
@@ -50,11 +50,11 @@ def calibrate(args) -> int:
     import numpy as np
 
     import rag  # noqa: F401
-    from rag import verify
+    from rag.answering import verify
     from rag.chunks import Chunker
     from rag.config import Settings
-    from rag.embed import get_embedder
-    from rag.sentences import sentence_spans
+    from rag.embedding import get_embedder
+    from rag.text import sentence_spans
     from rag.types import Article, Passage
 
     arts, qs = load()
@@ -128,13 +128,13 @@ def calibrate(args) -> int:
                     sel = [f for f in feats if f[0] == g and f[1] == lab]
                     if not sel:
                         continue
-                    ok = [(f[2].names >= verify.MIN_NAME_COVER
+                    ok = [(f[2].names >= ver.settings.min_name_cover
                            and wc * f[2].cosine + (1 - wc) * f[2].coverage >= th) for f in sel]
                     cells.append(f"{sum(ok) / len(sel):.2f}(n={len(sel)})")
             print(f"w_cos={wc:.1f} th={th:.2f}  " + "  ".join(cells))
     no_names = [f for f in feats if not (f[0] == "choice" and not f[1])]
     print("name-cover < 1 among positives:",
-          sum(f[2].names < verify.MIN_NAME_COVER for f in no_names if f[1]),
+          sum(f[2].names < ver.settings.min_name_cover for f in no_names if f[1]),
           "of", sum(1 for f in no_names if f[1]))
     return 0
 

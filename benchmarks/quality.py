@@ -46,7 +46,7 @@ def fmt(v) -> str:
 
 
 def show(name: str, report, targets: dict) -> list[str]:
-    from rag.evaluate import summary_rows, text_table
+    from rag.eval import summary_rows, text_table
 
     lines = [f"\n== {name}: {report.n_questions} questions"
              + (f" + {report.n_unanswerable} unanswerable" if report.n_unanswerable else "")
@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     if not DATASETS.exists():
         print(f"needs {DATASETS} (absent)", file=sys.stderr)
         return 2
-    from rag.evaluate import evaluate, load_questions
+    from rag.eval import evaluate, load_questions
 
     sets = set(args.sets.split(","))
     extra = ["default+dates"] if args.dates else []

@@ -1,15 +1,21 @@
-"""Question answering over news articles with citations a reader can check."""
+"""Question answering over news articles with citations a reader can check.
+
+The public API: ``Assistant`` (ingest, ask, stream, chat, search), the records that cross
+module lines, ``Settings``, and the evaluator (loaded on first use: it pulls in matplotlib).
+"""
 
 from . import offline  # noqa: F401 - sets the offline variables before any library loads
 from .assistant import Assistant
 from .chat import ChatSession
-from .config import Settings
+from .config import AnswerMode, Fusion, RetrievalMode, Settings
 from .types import (
     Answer,
+    AnswerRequest,
     AnswerSentence,
     Article,
     Chunk,
     Citation,
+    ConfigError,
     Failure,
     Filters,
     IngestReport,
@@ -17,22 +23,23 @@ from .types import (
     Passage,
     QuestionError,
     RagError,
+    Turn,
 )
 
 
 def __getattr__(name):
-    # The evaluator pulls in matplotlib: load it only when asked for.
+    # The evaluator pulls in matplotlib for its plots: load it only when asked for.
     if name in ("Evaluator", "EvalReport", "evaluate_sets"):
-        from . import evaluate as _evaluate
+        from . import eval as _eval
 
-        return {"Evaluator": _evaluate.Evaluator, "EvalReport": _evaluate.EvalReport,
-                "evaluate_sets": _evaluate.evaluate}[name]
+        return {"Evaluator": _eval.Evaluator, "EvalReport": _eval.EvalReport,
+                "evaluate_sets": _eval.evaluate}[name]
     raise AttributeError(f"module 'rag' has no attribute {name!r}")
 
 
 __all__ = [
-    "Answer", "AnswerSentence", "Article", "Assistant", "ChatSession", "Chunk", "Citation",
-    "EvalReport", "Evaluator", "evaluate_sets",
-    "Failure", "Filters", "IngestReport", "ModelMismatchError", "Passage", "QuestionError",
-    "RagError", "Settings",
+    "Answer", "AnswerMode", "AnswerRequest", "AnswerSentence", "Article", "Assistant",
+    "ChatSession", "Chunk", "Citation", "ConfigError", "EvalReport", "Evaluator", "Failure",
+    "Filters", "Fusion", "IngestReport", "ModelMismatchError", "Passage", "QuestionError",
+    "RagError", "RetrievalMode", "Settings", "Turn", "evaluate_sets",
 ]

@@ -1,15 +1,33 @@
-"""The Python API: an Assistant over one index, wiring store, retrieval and answers."""
+"""The Python API: an Assistant over one index, and the one path every question takes.
+
+    request -> prepare (check the question, dates, filters)
+            -> follow-up resolved (rag/answering/followup.py)
+            -> retrieval (rag/retrieval)
+            -> the chosen answerer (rag/answering) -> str pieces, then the Answer
+
+The CLI, the browser chat, ``ChatSession`` and the evaluator all call ``Assistant.stream``.
+"""
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from . import offline  # noqa: F401
-from .config import Settings
-from .types import Answer, Article, Filters, IngestReport, QuestionError
+from .config import RetrievalMode, Settings
+from .dates import normalise_date
+from .types import (
+    Answer,
+    AnswerRequest,
+    Article,
+    ConfigError,
+    Filters,
+    IngestReport,
+    Passage,
+    QuestionError,
+)
 
 
 class Assistant:
@@ -24,160 +42,182 @@ class Assistant:
                  **overrides):
         if index_dir is not None:
             overrides["index_dir"] = Path(index_dir)
-        self.settings = settings or Settings.from_env(**overrides)
-        if settings is not None and overrides:
-            import dataclasses
-
-            self.settings = dataclasses.replace(settings, **overrides)
+        if settings is None:
+            self.settings = Settings.from_env(**overrides)
+        else:
+            self.settings = settings.replace(**overrides) if overrides else settings
         self._lock = threading.Lock()
-        self._store = None
-        self._retriever = None
-        self._answerer = None
-        self._chunker = None
-        self._generator = None
-        self._verifier = None
+        self._parts: dict[str, object] = {}
 
     # --- parts, made on first use (the model takes seconds to load) ---------------------------
 
-    def _part(self, attr: str, make):
+    def _part(self, name: str, make):
         """Build a part once, on first use, even with several threads asking at once."""
         with self._lock:
-            if getattr(self, attr) is None:
-                setattr(self, attr, make())
-            return getattr(self, attr)
+            if name not in self._parts:
+                self._parts[name] = make()
+            return self._parts[name]
 
     @property
     def store(self):
-        from .store import Store
+        from .stores import open_store
 
-        return self._part("_store", lambda: Store(self.settings))
+        return self._part("store", lambda: open_store(self.settings))
 
     @property
     def embedder(self):
-        from .embed import get_embedder
+        from .embedding import get_embedder
 
         return get_embedder(self.settings)
 
     @property
     def retriever(self):
-        from .retrieve import Retriever
+        from .retrieval import Retriever, open_keyword_index
 
         store, embedder = self.store, self.embedder
 
         def make():
             store.check_model(embedder.label, embedder.dim)
-            return Retriever(store, embedder, self.settings)
+            return Retriever(store, embedder, open_keyword_index(self.settings),
+                             self.settings.retrieval)
 
-        return self._part("_retriever", make)
+        return self._part("retriever", make)
 
     @property
-    def answerer(self):
-        from .answer import ExtractiveAnswerer
+    def answering(self):
+        from .answering import build_answering
 
         embedder = self.embedder
-        return self._part("_answerer", lambda: ExtractiveAnswerer(embedder, self.settings))
+        return self._part("answering", lambda: build_answering(self.settings, embedder))
 
     @property
     def generator(self):
-        """The LLM client (rag/generate.py) when ``settings.llm_url`` is set, else None."""
-        if not self.settings.llm_url:
-            return None
-        from .generate import Generator
-
-        return self._part("_generator", lambda: Generator(self.settings))
+        """The LLM client when ``llm_url`` is set, else None."""
+        generated = self.answering.generated
+        return None if generated is None else generated.generator
 
     @property
-    def verifier(self):
-        from .verify import Verifier
+    def chunker(self):
+        from .chunks import Chunker
 
-        embedder = self.embedder
-        return self._part("_verifier", lambda: Verifier(embedder))
+        s = self.settings
+        return self._part("chunker", lambda: Chunker(s.chunk_size, s.chunk_overlap))
 
-    # --- the API -------------------------------------------------------------------------------
+    # --- ingestion -----------------------------------------------------------------------------
 
     def ingest(self, paths, prune: bool = False, progress: bool = False) -> IngestReport:
         """Add or update the articles under ``paths`` (files or folders)."""
-        from .chunks import Chunker
+        from .sources import ReadLog, open_source
+
+        log = ReadLog()
+        return self.ingest_articles(open_source(paths).articles(log), log, prune=prune,
+                                    progress=progress)
+
+    def ingest_articles(self, articles, log=None, prune: bool = False,
+                        progress: bool = False) -> IngestReport:
+        """Add or update articles from any iterable (a source's ``articles(log)``)."""
         from .ingest import ingest
 
-        if isinstance(paths, (str, Path)):
-            paths = [paths]
-        if self._chunker is None:
-            self._chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
-        return ingest(self.store, self.embedder, self._chunker, list(paths), prune=prune,
+        return ingest(self.store, self.embedder, self.chunker, articles, log, prune=prune,
                       progress=progress)
 
-    def ask(self, question: str, filters: Filters | None = None, *, since: str | None = None,
-            until: str | None = None, sources: list[str] | None = None,
-            context: list[str] | None = None, boost_docs: set[str] | None = None,
-            as_of: str | None = None) -> Answer:
+    # --- questions -----------------------------------------------------------------------------
+
+    def ask(self, question: str | AnswerRequest, filters: Filters | None = None, *,
+            since: str | None = None, until: str | None = None,
+            sources: list[str] | None = None, context: list[str] | None = None,
+            boost_docs: set[str] | None = None, as_of: str | None = None,
+            mode: str | None = None) -> Answer:
         """Answer ``question`` from the articles, with citations; abstain when they do not say.
 
         ``context``: earlier questions of a conversation, used to find the right articles.
         ``as_of``: the date (YYYY-MM-DD) the question is asked as of ("this week" is the week
-        before it); a ranking hint, not a filter (see settings.date_weight).
-        With ``settings.llm_url`` set, the answer is generated by that LLM and each sentence is
+        before it); a ranking hint, not a filter (see settings.retrieval.date_weight).
+        With ``llm_url`` set, the answer is generated by that LLM and each sentence is
         checked against the passages it cites (``answer.mode == "llm"``); if the LLM fails,
         the extractive answer comes back with a one-line ``answer.notice`` saying why.
         """
         final = None
         for item in self.stream(question, filters, since=since, until=until, sources=sources,
-                                context=context, boost_docs=boost_docs, as_of=as_of):
+                                context=context, boost_docs=boost_docs, as_of=as_of, mode=mode):
             if not isinstance(item, str):
                 final = item
         return final
 
-    def stream(self, question: str, filters: Filters | None = None, *,
+    def stream(self, question: str | AnswerRequest, filters: Filters | None = None, *,
                since: str | None = None, until: str | None = None,
                sources: list[str] | None = None, context: list[str] | None = None,
                boost_docs: set[str] | None = None, as_of: str | None = None,
-               use_llm: bool = True) -> Iterator[str | Answer]:
-        """Answer as :meth:`ask` does, while it is written.
+               use_llm: bool = True, mode: str | None = None) -> Iterator[str | Answer]:
+        """Answer as :meth:`ask` does, while it is written: the one ask path.
 
+        Takes an :class:`AnswerRequest`, or a question with the same keywords as ``ask``.
         Yields zero or more ``str`` pieces, then exactly one :class:`Answer`, always last.
         The pieces are a preview to show as they come: with an LLM they are its raw tokens;
         without one, the extractive answer's text in pieces (``"".join(pieces) ==
         answer.text``). The final ``Answer`` is what to keep and show in their place: with an
         LLM its text is the checked one (citations to no source removed, unsupported sentences
-        marked ``[unsupported]``, see rag/verify.py), or the extractive answer with a one-line
-        ``notice`` when the LLM failed, timed out or wrote nothing its sources support.
-        A bad question raises :class:`QuestionError` before the first item.
-        ``use_llm=False`` answers extractively even when an LLM is configured.
+        marked ``[unsupported]``, see rag/answering/verify.py), or the extractive answer with a
+        one-line ``notice`` when the LLM failed, timed out or wrote nothing its sources
+        support. A bad question raises :class:`QuestionError` before the first item.
         """
-        question = self.check_question(question)
-        if as_of:
-            from .articles import normalise_date
+        if isinstance(question, AnswerRequest):
+            request = question
+        else:
+            request = AnswerRequest(question=question, filters=filters, as_of=as_of,
+                                    use_llm=use_llm, mode=mode or "hybrid",
+                                    boost_docs=set(boost_docs or ()),
+                                    context=list(context or ()))
+            request.filters = merge_filters(filters, since, until, sources)
+        request = self.prepare(request)
+        answering = self.answering
+        plan = answering.followup.resolve(request)
+        if plan.question != request.question:
+            plan.question = self.check_question(plan.question)
+        embedder = self.embedder
+        qvec = embedder.embed_query(plan.query)
+        passages = self.retriever.search(self._query(plan.query, qvec, request))
+        plan.vector = qvec if plan.query == plan.question else embedder.embed_query(
+            plan.question)
+        for item in answering.choose(plan).stream(request, plan, passages):
+            if isinstance(item, Answer):
+                if plan.standalone:
+                    item.question, item.rewritten = request.question, plan.standalone
+                if plan.notice and not item.notice:
+                    item.notice = plan.notice
+            yield item
 
-            if not (as_of := normalise_date(as_of)):
+    def prepare(self, request: AnswerRequest) -> AnswerRequest:
+        """The request checked and normalised; QuestionError with a message for the user."""
+        request = dataclasses.replace(request, question=self.check_question(request.question))
+        if request.as_of:
+            if not (as_of := normalise_date(request.as_of)):
                 raise QuestionError("as_of must be a date as YYYY-MM-DD")
-        filters = merge_filters(filters, since, until, sources)
-        query = " ".join([*(context or []), question])
-        qvec = self.embedder.embed_query(query)
-        passages = self.retriever.search(query, filters, query_vector=qvec, as_of=as_of)
-        if context:
-            qvec = self.embedder.embed_query(question)
-        generator = self.generator if use_llm else None
-        if generator is None:
-            answer = self.answerer.answer(question, passages, qvec=qvec, boost_docs=boost_docs,
-                                          as_of=as_of)
-            yield from re.findall(r"\S+\s*", answer.text)
-            yield answer
-            return
-        from .generate import generated_answer
+            request.as_of = as_of
+        else:
+            request.as_of = None
+        request.filters = merge_filters(request.filters, None, None, None)
+        try:
+            request.mode = RetrievalMode(request.mode).value
+        except ValueError:
+            raise ConfigError(f"mode {request.mode!r} is not one of: "
+                              f"{', '.join(m.value for m in RetrievalMode)}") from None
+        return request
 
-        def fallback(notice: str) -> Answer:
-            answer = self.answerer.answer(question, passages, qvec=qvec, boost_docs=boost_docs,
-                                          as_of=as_of)
-            answer.notice = " ".join(filter(None, [notice, answer.notice]))
-            return answer
+    def _query(self, text: str, vector, request: AnswerRequest, top_k: int | None = None):
+        from .retrieval import Query
 
-        yield from generated_answer(generator, self.verifier, question,
-                                    passages[: self.settings.llm_passages], fallback)
+        return Query(text=text, vector=vector, filters=request.filters, top_k=top_k,
+                     mode=RetrievalMode(request.mode), as_of=request.as_of)
 
     def search(self, query: str, filters: Filters | None = None, top_k: int | None = None,
-               mode: str = "hybrid", as_of: str | None = None):
-        return self.retriever.search(self.check_question(query), filters, top_k, mode,
-                                     as_of=as_of)
+               mode: str = "hybrid", as_of: str | None = None,
+               query_vector=None) -> list[Passage]:
+        """The passages retrieval finds for ``query`` (no answer)."""
+        request = self.prepare(AnswerRequest(question=query, filters=filters, as_of=as_of,
+                                             mode=mode))
+        return self.retriever.search(self._query(request.question, query_vector, request,
+                                                 top_k))
 
     def chat(self):
         from .chat import ChatSession
@@ -202,7 +242,7 @@ class Assistant:
         }
 
     def sources(self) -> list[str]:
-        return sorted({r.source for r in self.store.article_records().values() if r.source})
+        return sorted({r.source for r in self.store.records().values() if r.source})
 
     def check_question(self, question) -> str:
         if not isinstance(question, str):
@@ -210,7 +250,7 @@ class Assistant:
         question = question.strip()
         if not question:
             raise QuestionError("the question is empty: type a question about the articles")
-        limit = self.settings.max_question_chars
+        limit = self.settings.answer.max_question_chars
         if len(question) > limit:
             raise QuestionError(f"the question is too long ({len(question):,} characters; "
                                 f"the limit is {limit:,}): ask something shorter")
@@ -218,12 +258,12 @@ class Assistant:
 
     def rebuild(self) -> None:
         self.store.reset()
-        self._retriever = None
+        with self._lock:
+            self._parts.pop("retriever", None)
 
 
 def merge_filters(filters: Filters | None, since, until, sources) -> Filters | None:
-    from .articles import normalise_date
-
+    """Filters from an object and/or loose values, dates checked; None when empty."""
     f = Filters(filters.since, filters.until, filters.sources) if filters else Filters()
     f.since = since or f.since
     f.until = until or f.until

@@ -45,6 +45,23 @@ class Chunker:
         return chunks
 
 
+def header(article: Article) -> dict[str, str]:
+    """The article metadata that is embedded with each of its chunks (and stored beside it)."""
+    meta = {"title": article.title, "date": article.date, "source": article.source}
+    if article.extra.get("dateline"):
+        meta["place"] = str(article.extra["dateline"])
+    return {k: str(v) for k, v in meta.items() if v}
+
+
+def embed_text(article: Article, chunk: Chunk) -> str:
+    """The text embedded for a chunk: its article's header lines, a blank line, the chunk.
+
+    The same layout as llama-index's ``TextNode.get_content(MetadataMode.EMBED)`` with the
+    default templates, which built every index so far (tests/test_chunks.py checks it)."""
+    lines = "\n".join(f"{k}: {v}" for k, v in header(article).items())
+    return f"{lines}\n\n{chunk.text}".strip()
+
+
 def _chunk_id(doc_id: str, start: int, end: int) -> str:
     return hashlib.sha1(f"{doc_id}\x00{start}\x00{end}".encode()).hexdigest()[:24]
 

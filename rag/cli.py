@@ -158,17 +158,31 @@ def cmd_serve(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    import os
+    from .eval import COMPARE, evaluate, summary_rows, text_table
 
-    from .evaluate import main as eval_main
-
-    for key, value in _llm_overrides(args).items():  # the evaluator reads RAG_* settings
-        os.environ[f"RAG_{key.upper()}"] = str(value)
-    return eval_main(args)
+    configs = None
+    if args.config:
+        # "default,dense" is two presets; "x:chunk_size=150,chunk_overlap=20" is one spec.
+        configs = [c for spec in args.config
+                   for c in ([spec] if ":" in spec else [x for x in spec.split(",") if x])]
+        if args.compare:
+            configs = [*COMPARE, *[c for c in configs if c not in COMPARE]]
+    report = evaluate(args.articles, args.questions, unanswerable=args.unanswerable,
+                      configs=configs, compare=args.compare, out=args.out,
+                      index_dir=args.index_dir, limit=args.limit,
+                      answers=not args.retrieval_only, progress=not args.quiet,
+                      settings=_settings(args))
+    header, rows = summary_rows(report)
+    print(text_table(header, rows))
+    print(f"\n{report.n_questions} questions"
+          + (f" + {report.n_unanswerable} unanswerable" if report.n_unanswerable else "")
+          + f", {len(report.configs)} configuration(s), {report.seconds:.0f} s; "
+          f"wrote {args.out}/report.json, report.md, questions.jsonl, *.png")
+    return 0
 
 
 def cmd_llm_serve(args) -> int:
-    from .generate import serve_gguf
+    from .answering.local_llm import serve_gguf
 
     server = serve_gguf(args.model, host=args.host, port=args.port, n_ctx=args.ctx,
                         threads=args.threads)

@@ -81,7 +81,9 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     sentences: list[AnswerSentence] = field(default_factory=list)
     notice: str = ""  # one line for the user, e.g. why a generated answer fell back
-    mode: str = "extractive"
+    mode: str = "extractive"  # an AnswerMode value: "extractive" or "llm"
+    # The question as it was searched when it differed (a follow-up rewritten to stand alone).
+    rewritten: str = ""
 
     def to_dict(self) -> dict:
         out = {
@@ -106,6 +108,56 @@ class Filters:
 
     def is_empty(self) -> bool:
         return not (self.since or self.until or self.sources)
+
+
+@dataclass
+class StoredChunk:
+    """A chunk as a store or keyword index holds it: its text and its article's metadata."""
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    title: str = ""
+    date: str = ""
+    source: str = ""
+    url: str = ""
+
+    def passage(self, score: float, dense: float | None = None,
+                keyword: float | None = None) -> Passage:
+        return Passage(chunk_id=self.id, doc_id=self.doc_id, text=self.text, start=self.start,
+                       end=self.end, score=float(score), title=self.title, date=self.date,
+                       source=self.source, url=self.url, dense_score=dense, bm25_score=keyword)
+
+
+@dataclass
+class Turn:
+    """One answered question of a conversation."""
+
+    question: str
+    answer: Answer
+    standalone: str = ""  # the follow-up as it was rewritten for retrieval ("" if not)
+
+
+@dataclass
+class AnswerRequest:
+    """Everything one question carries along the one ask path (Assistant.stream).
+
+    ``history``: the earlier turns of a conversation (a follow-up is a request with history);
+    ``as_of``: the date (YYYY-MM-DD) the question is asked as of; ``mode``: the retrieval
+    mode (hybrid, dense, bm25); ``use_llm``: False answers extractively even when an LLM is
+    configured; ``boost_docs``: articles whose sentences get a small relevance bonus.
+    """
+
+    question: str
+    filters: Filters | None = None
+    as_of: str | None = None
+    history: list[Turn] = field(default_factory=list)
+    mode: str = "hybrid"
+    use_llm: bool = True
+    boost_docs: set[str] = field(default_factory=set)
+    context: list[str] = field(default_factory=list)  # earlier questions given directly
 
 
 @dataclass
@@ -149,6 +201,10 @@ class RagError(Exception):
 
 class QuestionError(RagError, ValueError):
     pass
+
+
+class ConfigError(RagError, ValueError):
+    """A setting with a bad value (the message names the variable or key)."""
 
 
 class ModelMismatchError(RagError):

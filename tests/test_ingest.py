@@ -22,8 +22,7 @@ STORIES = {
 
 
 def _chunk_ids(bot, doc_id):
-    got = bot.store.chunks.get(where={"document_id": doc_id}, include=[])
-    return set(got["ids"])
+    return {c.id for c in bot.store.iter_chunks() if c.doc_id == doc_id}
 
 
 @pytest.fixture
@@ -119,10 +118,7 @@ def test_same_name_in_two_folders_keeps_both(tmp_path):
 def test_refuses_to_mix_embedding_models(tmp_path, monkeypatch):
     bot = Assistant(index_dir=tmp_path / "idx")
     bot.ingest([CORPUS])
-    info = bot.store.index_info()
-    bot.store.articles.upsert(ids=["__index__"], embeddings=[[0.0]],
-                              metadatas=[{**info, "embed_model": "some/other-model"}],
-                              documents=[""])
+    bot.store.bump("some/other-model", 384, "sentence-splitter/200/30")
     other = Assistant(Settings(index_dir=tmp_path / "idx"))
     with pytest.raises(ModelMismatchError, match="some/other-model"):
         other.ingest([CORPUS])
@@ -142,7 +138,7 @@ def test_interrupted_ingest_resumes_without_duplicates(tmp_path, monkeypatch):
     bot = Assistant(index_dir=tmp_path / "idx")
     monkeypatch.setattr(ingest_mod, "GROUP_CHUNKS", 4)
     calls = {"n": 0}
-    real = ingest_mod._write_group
+    real = ingest_mod._Run.flush
 
     def flaky(*args, **kw):
         calls["n"] += 1
@@ -150,12 +146,12 @@ def test_interrupted_ingest_resumes_without_duplicates(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kw)
 
-    monkeypatch.setattr(ingest_mod, "_write_group", flaky)
+    monkeypatch.setattr(ingest_mod._Run, "flush", flaky)
     with pytest.raises(KeyboardInterrupt):
         bot.ingest([d])
     done = bot.stats()["articles"]
     assert 0 < done < 12
-    monkeypatch.setattr(ingest_mod, "_write_group", real)
+    monkeypatch.setattr(ingest_mod._Run, "flush", real)
     report = bot.ingest([d])
     assert len(report.skipped) == done and len(report.added) == 12 - done
     total = sum(len(_chunk_ids(bot, f"s{i:02}.txt")) for i in range(12))

@@ -1,0 +1,197 @@
+"""Extractive answers: pick the retrieved sentences that answer the question, cite each one.
+
+No LLM: every sentence of the answer is a verbatim sentence of an article, so each citation's
+quote is exact at its offsets. When no sentence answers well enough, abstain.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import AnswerMode
+from ..dates import date_int, recency_prior
+from ..text import sentence_spans, tokenize
+from ..types import ABSTAIN_TEXT, Answer, AnswerRequest, AnswerSentence, Citation, Passage
+from .base import Plan
+from .question import AnswerType, answer_type, holds_new_answer, question_words, refers_to_recent
+
+_MIN_CHARS = 25
+_MAX_CHARS = 1200
+_CACHE_SIZE = 50_000  # sentence vectors kept (about 80 MB at 384 dims)
+
+
+@dataclass
+class Candidate:
+    passage: Passage
+    start: int  # offsets in the article
+    end: int
+    text: str
+    rank: int
+    score: float = 0.0  # relevance: decides whether to answer at all
+    pick: float = 0.0  # relevance plus answer-type fit: decides which sentences answer
+    typed: bool = False  # holds a new name or number of the kind the question asks for
+    fresh: float = 1.0  # recency prior of its article for an as_of question (1: no as_of)
+    dense: float = 0.0
+    lexical: float = 0.0
+    vec: object = None
+
+
+class ExtractiveAnswerer:
+    """Answers with sentences of the passages (``settings``: AnswerSettings; ``window_days``:
+    the recency window of an as_of question, shared with retrieval)."""
+
+    mode = AnswerMode.EXTRACTIVE
+
+    def __init__(self, embedder, settings, window_days: int = 7):
+        self.embedder = embedder
+        self.settings = settings
+        self.window_days = window_days
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def stream(self, request: AnswerRequest, plan: Plan, passages: list[Passage]):
+        """The Answerer protocol: the answer's text in pieces, then the Answer."""
+        answer = self.answer(plan.question, passages, qvec=plan.vector,
+                             boost_docs=plan.boost_docs, as_of=request.as_of)
+        yield from re.findall(r"\S+\s*", answer.text)
+        yield answer
+
+    def candidates(self, passages: list[Passage], max_passages: int | None = None
+                   ) -> list[Candidate]:
+        max_passages = max_passages or self.settings.answer_passages
+        seen: set[tuple[str, int]] = set()
+        out: list[Candidate] = []
+        for rank, p in enumerate(passages[:max_passages]):
+            for a, b in sentence_spans(p.text):
+                key = (p.doc_id, p.start + a)
+                text = p.text[a:b]
+                if key in seen or not (_MIN_CHARS <= len(text) <= _MAX_CHARS):
+                    continue
+                if text.rstrip().rstrip("\"'”’)").endswith("?"):
+                    continue  # a question (a quiz's, an interviewer's) never answers one
+                if sum(ch.isalpha() for ch in text) < 0.5 * len(text):
+                    continue  # tables and figures read badly as answers
+                seen.add(key)
+                out.append(Candidate(p, p.start + a, p.start + b, text, rank))
+        return out
+
+    def embed_sentences(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors, cached: the same articles' sentences come back question after
+        question."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vecs = self.embedder.embed_texts(missing)
+            with self._cache_lock:
+                for t, v in zip(missing, vecs, strict=True):
+                    self._cache[t] = np.asarray(v, dtype=np.float32)
+                while len(self._cache) > _CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            return np.stack([self._cache[t] for t in texts])
+
+    def score(self, question: str, qvec, cands: list[Candidate],
+              boost_docs: set[str] | None = None, as_of: str | None = None) -> None:
+        """Set each candidate's relevance (``score``) and selection score (``pick``).
+
+        With ``as_of``, a sentence from an article of the window_days before it
+        gains settings.freshness_weight / 2 of relevance and one from an older article loses as
+        much (decaying in between): asked about the news of a given day, that week's articles
+        answer with a looser match and older ones need a closer match (what they say may have
+        changed since). Without ``as_of`` nothing changes.
+        """
+        if not cands:
+            return
+        s = self.settings
+        vecs = self.embed_sentences([c.text for c in cands])
+        q = np.asarray(qvec, dtype=np.float32)
+        dense = vecs @ q
+        qwords = set(tokenize([question])[0])
+        # The passage term is the passage's retrieval score scaled to 0..1 over the passages
+        # read (fusion scores are not all on one scale).
+        scores = [c.passage.score for c in cands]
+        lo, span = min(scores), max(scores) - min(scores)
+        for c, d, v in zip(cands, dense, vecs, strict=True):
+            words = set(tokenize([c.text])[0])
+            c.dense = float(d)
+            c.lexical = len(qwords & words) / len(qwords) if qwords else 0.0
+            rel = (c.passage.score - lo) / span if span > 1e-9 else 1.0
+            c.score = s.w_dense * c.dense + s.w_lexical * c.lexical + s.w_passage * rel
+            if boost_docs and c.passage.doc_id in boost_docs:
+                c.score += s.context_boost
+            c.vec = v  # for redundancy checks
+        ref = date_int(as_of) if as_of else 0
+        kind, qw = answer_type(question), question_words(question)
+        # A number in a sentence is found exactly and "how many" cannot be answered without
+        # one; a capitalised word is only a hint of a name: numbers weigh double.
+        type_weight = s.answer_type_weight * (
+            2.0 if kind in (AnswerType.QUANTITY, AnswerType.TIME) else 1.0)
+        for c in cands:
+            if ref:
+                c.fresh = recency_prior(ref, date_int(c.passage.date), self.window_days)
+                c.score += s.freshness_weight * (c.fresh - 0.5)
+            # A sentence that restates the question ranks high on relevance without holding
+            # the answer; one that also holds a new name or number of the expected kind is
+            # likelier to be the answer.
+            c.typed = holds_new_answer(c.text, qw, kind)
+            c.pick = c.score + (type_weight if c.typed else 0.0)
+
+    def answer(self, question: str, passages: list[Passage], qvec=None,
+               boost_docs: set[str] | None = None, as_of: str | None = None) -> Answer:
+        """The extractive answer. ``as_of`` (YYYY-MM-DD): when the question is asked; a
+        question about recent time ("this week") is then answered only from articles of the
+        date_window_days before it, and older articles need a better match (see score)."""
+        if qvec is None:
+            qvec = self.embedder.embed_query(question)
+        s = self.settings
+        cands = self.candidates(passages)
+        self.score(question, qvec, cands, boost_docs, as_of)
+        if as_of and date_int(as_of) and refers_to_recent(question):
+            cands = [c for c in cands if c.fresh >= 0.5]
+            if not cands:
+                return Answer(question=question, text=ABSTAIN_TEXT, citations=[],
+                              abstained=True, passages=passages,
+                              notice=f"No article from the {self.window_days} days before "
+                                     f"{as_of} answers this; older ones are not used for a "
+                                     "question about recent events.")
+        if not cands or max(c.score for c in cands) < s.min_answer_score:
+            return Answer(question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
+                          passages=passages)
+        cands.sort(key=lambda c: c.pick, reverse=True)
+        best = cands[0]
+        chosen = [best]
+        # More sentences: from the best sentence's article first (its neighbours often name
+        # what the best one only refers to, and citing one article keeps the answer coherent),
+        # then from other articles only when they score nearly as well.
+        same = [c for c in cands[1:] if c.passage.doc_id == best.passage.doc_id
+                and c.pick >= s.same_article_ratio * best.pick]
+        other = [c for c in cands[1:] if c.passage.doc_id != best.passage.doc_id
+                 and c.score >= s.min_answer_score
+                 and c.pick >= s.other_article_ratio * best.pick]
+        for c in [*same, *other]:
+            if len(chosen) >= s.max_answer_sentences:
+                break
+            if any(float(c.vec @ o.vec) > s.redundancy_cosine for o in chosen):
+                continue  # says the same thing again
+            chosen.append(c)
+        return compose(question, chosen, passages)
+
+
+def compose(question: str, chosen: list[Candidate], passages: list[Passage]) -> Answer:
+    citations: list[Citation] = []
+    sentences: list[AnswerSentence] = []
+    parts = []
+    for n, c in enumerate(chosen, 1):
+        p = c.passage
+        citations.append(Citation(n=n, doc_id=p.doc_id, title=p.title, date=p.date,
+                                  source=p.source, url=p.url, quote=c.text, start=c.start,
+                                  end=c.end))
+        flat = " ".join(c.text.split())
+        sentences.append(AnswerSentence(text=flat, citations=[n]))
+        parts.append(f"{flat} [{n}]")
+    return Answer(question=question, text=" ".join(parts), citations=citations,
+                  abstained=False, passages=passages, sentences=sentences)

@@ -1,0 +1,137 @@
+"""What every source shares: the read log, the format registry, decoding, article records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ..dates import normalise_date
+from ..types import Article, Failure
+
+KNOWN_KEYS = {"id", "text", "title", "date", "source", "url"}
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class ReadLog:
+    """What reading reported besides the articles themselves."""
+
+    failed: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Origins read whole (every article they hold was yielded): only these may be pruned.
+    complete: set[str] = field(default_factory=set)
+    # Folders named by the user: articles of files gone from under them may be pruned.
+    roots: list[str] = field(default_factory=list)
+    ignored: int = 0  # files passed over (other extensions)
+
+
+# suffix -> reader(text, doc_id, where, log) -> iterator of articles (see register_format)
+Reader = Callable[[str, str, str, ReadLog], Iterator[Article]]
+_FORMATS: dict[str, Reader] = {}
+
+
+def register_format(suffixes, reader: Reader) -> None:
+    """Read files with these suffixes (".txt", ...) with ``reader(text, doc_id, where, log)``,
+    which yields articles (their origin is set by the caller) and raises ValueError for a
+    file it cannot read at all."""
+    for s in suffixes:
+        _FORMATS[s.lower()] = reader
+
+
+def reader_for(suffix: str) -> Reader | None:
+    _load_builtin()
+    return _FORMATS.get(suffix.lower())
+
+
+def supported_suffixes() -> list[str]:
+    _load_builtin()
+    return sorted(_FORMATS)
+
+
+def _load_builtin() -> None:
+    if not _FORMATS:
+        from . import files, jsonl  # noqa: F401 - they register their formats
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode file bytes as text; returns (text, note). Raises ValueError for binary data."""
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file (contains NUL bytes), not a text article")
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    # Old newswire files are often Latin-1/cp1252: decode them rather than lose the article,
+    # and say so, since a wrong guess would garble accented letters.
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise ValueError(f"not valid UTF-8 (bad byte at offset {bad}) and no text encoding fits; "
+                         "convert it to UTF-8")
+    text = str(best)
+    if _looks_binary(text):
+        raise ValueError("binary file, not a text article")
+    return text, f"not valid UTF-8 (bad byte at offset {bad}); read as {best.encoding}"
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4096]
+    if not sample:
+        return False
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f")
+    return control / len(sample) > 0.05
+
+
+def derive_title(text: str, limit: int = 100) -> str:
+    """A title for an article that has none: its first sentence, cut at a word boundary."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    # Skip a wire dateline on a line of its own, such as "New York CNN \u2014".
+    while len(lines) > 1 and re.fullmatch(r".{0,40}[\u2013\u2014-]", lines[0]):
+        lines.pop(0)
+    first = lines[0] if lines else ""
+    # ...or at the start of the first line, such as "LONDON (Reuters) - ".
+    lead = re.match(r"^[^.!?]{0,40}?\s[\u2013\u2014-]{1,2}\s+", first)
+    if lead and len(first) > lead.end() + 20:
+        first = first[lead.end():]
+    m = re.search(r"(?<=[a-z0-9\"\u201d')])[.!?](?=\s|$)", first)
+    if m:
+        first = first[: m.start()]
+    first = " ".join(first.split())
+    if len(first) > limit:
+        first = first[:limit].rsplit(" ", 1)[0] + "\u2026"
+    return first
+
+
+def jsonable(value):
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def article_from_record(record) -> Article:
+    """An Article from one JSON object in the datasets' schema."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("missing or empty 'text'")
+    doc_id = record.get("id")
+    if doc_id is None or str(doc_id).strip() == "":
+        doc_id = hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    extra = {k: jsonable(v) for k, v in record.items() if k not in KNOWN_KEYS}
+    title = str(record.get("title") or "") or derive_title(text)
+    return Article(
+        id=str(doc_id),
+        text=text.strip(),
+        title=title,
+        date=normalise_date(record.get("date")),
+        source=str(record.get("source") or ""),
+        url=str(record.get("url") or ""),
+        extra=extra,
+    )

@@ -1,0 +1,41 @@
+"""JSON Lines: one article per line in the datasets' schema; a bad line never costs the rest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from ..types import Article, Failure
+from .base import ReadLog, article_from_record, register_format
+
+
+def read_jsonl(text: str, doc_id: str, where: str, log: ReadLog) -> Iterator[Article]:
+    seen: set[str] = set()
+    bad = 0
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        at = f"{where}:{lineno}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            log.failed.append(Failure(at, f"malformed JSON: {exc.msg} (column {exc.colno})"))
+            bad += 1
+            continue
+        try:
+            article = article_from_record(record)
+        except ValueError as exc:
+            log.failed.append(Failure(at, str(exc)))
+            bad += 1
+            continue
+        if article.id in seen:
+            log.failed.append(Failure(at, f"duplicate id {article.id!r} in this file"))
+            bad += 1
+            continue
+        seen.add(article.id)
+        yield article
+    if bad:
+        log.warnings.append(f"{where}: {bad} line(s) could not be read; the others were")
+
+
+register_format([".jsonl"], read_jsonl)

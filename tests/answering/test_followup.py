@@ -1,0 +1,22 @@
+"""Follow-ups: a request with history is planned from its conversation (no model needed)."""
+
+from rag import Answer, AnswerRequest, Citation, Turn
+from rag.answering import ContextFollowUp
+
+
+def _turn(question, doc):
+    cite = Citation(1, doc, "T", "", "", "", "q", 0, 1)
+    return Turn(question, Answer(question, "x [1]", [cite], False))
+
+
+def test_context_follow_up_joins_the_last_question_and_boosts_its_articles():
+    plan = ContextFollowUp(context_turns=1).resolve(AnswerRequest(
+        "How many were arrested?", history=[_turn("Old?", "d0"), _turn("What did Ikaros do?",
+                                                                         "d1")]))
+    assert plan.query == "What did Ikaros do? How many were arrested?"
+    assert plan.question == "How many were arrested?" and plan.boost_docs == {"d1"}
+    alone = ContextFollowUp(1).resolve(AnswerRequest("First?"))
+    assert alone.query == "First?" and alone.boost_docs == set()
+    given = ContextFollowUp(1).resolve(AnswerRequest("Q?", context=["Earlier?"],
+                                                     boost_docs={"x"}))
+    assert given.query == "Earlier? Q?" and given.boost_docs == {"x"}

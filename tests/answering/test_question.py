@@ -1,0 +1,61 @@
+"""What a question asks for (rag/question.py): answer types, recency, new-answer detection."""
+
+import pytest
+
+from rag.answering.question import (
+    AnswerType,
+    answer_type,
+    holds_new_answer,
+    question_words,
+    refers_to_recent,
+)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Approximately how many baby swings were recalled?", AnswerType.QUANTITY),
+    ("How much loan forgiveness will borrowers receive?", AnswerType.QUANTITY),
+    ("What percentage of plastic is recycled?", AnswerType.QUANTITY),
+    ("When will NASA next attempt to launch Artemis I?", AnswerType.TIME),
+    ("In which year did the war end?", AnswerType.TIME),
+    ("Which team won the Stanley Cup?", AnswerType.ENTITY),
+    ("Who holds the home run record?", AnswerType.ENTITY),
+    ("Where are many Americans moving?", AnswerType.ENTITY),
+    ("Explain the merger.", AnswerType.OTHER),
+])
+def test_answer_type(question, kind):
+    assert answer_type(question) is kind
+
+
+@pytest.mark.parametrize("question, recent", [
+    ("Which band announced this week it is reuniting?", True),
+    ("Who won the election on Tuesday?", True),
+    ("What did NASA recently launch?", True),
+    ("Which country has the most recent census data?", True),
+    ("What did operation Ikaros achieve?", False),
+    ("Who founded the Red Cross in 1863?", False),
+])
+def test_refers_to_recent(question, recent):
+    assert refers_to_recent(question) is recent
+
+
+def test_a_number_the_question_already_gives_is_not_an_answer():
+    q = "How many minutes did the riot last on January 6?"
+    qw = question_words(q)
+    quantity, time = AnswerType.QUANTITY, AnswerType.TIME
+    assert not holds_new_answer("The riot on January 6 lasted many minutes.", qw, quantity)
+    assert holds_new_answer("The hearing is all about 187 minutes.", qw, quantity)
+    assert holds_new_answer("Two million swings were recalled.", qw, quantity)
+    # Vague amounts and dates do not say how many; dates do say when.
+    assert not holds_new_answer("Millions were recalled on Monday.", qw, quantity)
+    assert holds_new_answer("They were recalled on Monday.", qw, time)
+
+
+def test_a_name_the_question_already_gives_is_not_an_answer():
+    q = "Which show did Netflix renew for a new season?"
+    qw = question_words(q)
+    restated = "The wildly popular show was renewed by Netflix for a new season."
+    assert not holds_new_answer(restated, qw, AnswerType.ENTITY)
+    assert holds_new_answer("It said Squid Game is coming back.", qw, AnswerType.ENTITY)
+    assert holds_new_answer("The show, “squid game,” is back.", qw, AnswerType.ENTITY)
+    assert not holds_new_answer("The show was renewed on Sunday.", qw, AnswerType.ENTITY)
+    assert not holds_new_answer("Anything at all.", qw, AnswerType.OTHER)

@@ -1,0 +1,133 @@
+"""The browser chat's parts without a server: rendering, the backend, the lock."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+
+def test_render_escapes_and_marks():
+    from rag import Answer, AnswerSentence, Citation
+    from ui import render
+
+    cite = Citation(1, "d<1>", "<b>T</b>", "2020-01-01", "S", "javascript:x", "q <i>", 5, 12)
+    ans = Answer("q", "x", [cite], False, sentences=[
+        AnswerSentence("A <script>x</script> [y](javascript:z)", [1]),
+        AnswerSentence("Made up.", [], supported=False)])
+    html = render.answer_html(ans, 3)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="#rag-src-3-1"' in html and "unsupported" in html
+    assert "\n\n" not in html
+    abst = render.answer_html(Answer("q", "No.", [], True), 1)
+    assert "rag-abstain" in abst and "No answer" in abst
+    assert render.safe_url("javascript:alert(1)") == "" and render.safe_url("data:x") == ""
+    assert render.safe_url("https://example.org/a") == "https://example.org/a"
+    text = "Para one.\n\nBefore it. The quote here. After it.\n\nPara three."
+    start = text.index("The quote")
+    before, quote, after = render.paragraph_around(text, start, start + len("The quote here."))
+    assert (before, quote, after) == ("Para one.\n\nBefore it. ", "The quote here.",
+                                      " After it.\n\nPara three.")
+    assert render.paragraph_around(text, start, start + 15, limit=40)[0] == "Before it. "
+    assert "rag-pbreak" in render.esc_paragraphs("a <b>\n\nc")
+    long = "word " * 400 + "KEY." + " word" * 400
+    b, q, a = render.paragraph_around(long, long.index("KEY"), long.index("KEY") + 4)
+    assert q == "KEY." and b.startswith("\u2026") and a.endswith("\u2026")
+    assert len(b) + len(a) < 1000
+
+
+def test_parse_auth():
+    from rag import RagError
+    from ui.app import is_loopback, parse_auth
+    from ui.backend import safe_filename
+
+    assert parse_auth("u:p:q") == ("u", "p:q")
+    assert parse_auth(None) is None and parse_auth("") is None
+    for bad in ("user", ":p", "u:"):
+        with pytest.raises(RagError):
+            parse_auth(bad)
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and not is_loopback("0.0.0.0")
+    assert safe_filename("../../etc/<x>.md") == "_x_.md"
+
+
+def test_streaming_goes_through_the_one_ask_path():
+    """Backend streams a session's answer from ``Assistant.stream(request)``: the request
+    carries the conversation so far, the pieces arrive as they come (paced), the answered turn
+    joins the session, and unsupported sentences are marked."""
+    from rag import Answer, AnswerRequest, AnswerSentence, Citation, Settings
+    from rag.chat import Turn
+    from ui import render
+    from ui.backend import Backend
+
+    cite = Citation(1, "d1", "T", "2020-01-01", "S", "", "A fact.", 0, 7)
+    final = Answer("q", "A fact. [1] A guess.", [cite], False, sentences=[
+        AnswerSentence("A fact.", [1]), AnswerSentence("A guess.", [], supported=False)])
+    seen: list[AnswerRequest] = []
+
+    class Scripted:
+        settings = Settings()
+
+        def stream(self, request):
+            seen.append(request)
+            yield from ("A fa", "ct. [1]", " A guess.")
+            yield final
+
+    turns = [Turn("earlier question", final)]
+    steps = list(Backend(Scripted()).answer_stream(turns, "q", None, as_of="2020-01-02"))
+    assert [t for t, _a in steps] == ["A fa", "A fact. [1]", "A fact. [1] A guess.", final.text]
+    assert steps[-1][1] is final and len(turns) == 2
+    assert [t.question for t in seen[0].history] == ["earlier question"]
+    assert seen[0].as_of == "2020-01-02"
+    html = render.answer_html(final, 1)
+    assert html.count("rag-cite") == 1 and "rag-unsupported" in html
+
+
+def test_backend_over_a_memory_index_answers_and_keeps_sessions_apart(tmp_path):
+    """The whole backend with the fake embedder and the memory store: fast, no model."""
+    from rag import Assistant
+    from ui.backend import Backend
+
+    bot = Assistant(index_dir=tmp_path, store="memory", embed_backend="fake")
+    (tmp_path / "a.txt").write_text("date 2021-04-02 The Brisvale heron sanctuary counted 412 "
+                                    "nesting pairs this spring, its wardens said.")
+    (tmp_path / "b.txt").write_text("date 2021-06-11 The Draxmoor tram line will be extended "
+                                    "by 7 kilometres to the airport, the council decided.")
+    backend = Backend(bot)
+    rows = backend.add_files([tmp_path / "a.txt", tmp_path / "b.txt"])
+    assert [r["result"] for r in rows] == ["added", "added"]
+    one, two = [], []
+    *_, (_t, first) = backend.answer_stream(one, "How many nesting pairs did the heron "
+                                                 "sanctuary count?", None, paced=False)
+    *_, (_t, other) = backend.answer_stream(two, "How far will the Draxmoor tram line be "
+                                                 "extended?", None, paced=False)
+    assert "412" in first.text and "7 kilometres" in other.text
+    assert len(one) == 1 and len(two) == 1
+    info = backend.corpus_info()
+    assert info["stats"]["articles"] == 2 and info["dates"] == ("2021-04-02", "2021-06-11")
+
+
+def test_rwlock_lets_a_waiting_writer_go_first():
+    from ui.backend import RWLock
+
+    lock, order = RWLock(), []
+    with lock.read():
+
+        def write():
+            with lock.write():
+                order.append("write")
+
+        def read():
+            with lock.read():
+                order.append("read")
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        time.sleep(0.2)  # the writer now waits for the first reader
+        reader = threading.Thread(target=read)
+        reader.start()
+        time.sleep(0.2)
+        assert order == []  # the new reader waits behind the writer
+    writer.join(5)
+    reader.join(5)
+    assert order == ["write", "read"]

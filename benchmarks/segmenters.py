@@ -54,7 +54,7 @@ _PARAGRAPH = re.compile(r"\n\s*\n")
 
 
 # --------------------------------------------------------------------------------------------
-# the common wrapper (same as the punkt wrapper the project used before rag/text.py): blank line = hard break, trim spans
+# the common wrapper (the punkt wrapper used before rag/text.py): blank line = hard break
 # --------------------------------------------------------------------------------------------
 class Native:
     """Counts blocks where a library's own sentence text disagrees with text[start:end]."""
@@ -103,7 +103,7 @@ def wrap(block_spans):
 def make(name: str):
     """Return sentence_spans(text) for a candidate; loads the library (timed by the caller)."""
     if name == "punkt":
-        # copied from the punkt wrapper the project used before rag/text.py: llama-index puts its bundled NLTK data on the
+        # the punkt wrapper used before rag/text.py: llama-index puts its bundled NLTK data on the
         # path (NLTK_DATA must stay unset), then the trained English Punkt model is loaded.
         from llama_index.core.utils import globals_helper
         from nltk.tokenize.punkt import PunktTokenizer

@@ -149,7 +149,7 @@ def make(name: str):
             if len(pieces) != len(offs):
                 Native.check(block, 0, 0, f"<{len(pieces)} sentences vs {len(offs)} offsets>")
                 pieces = [None] * len(offs)
-            for (a, b), p in zip(offs, pieces):
+            for (a, b), p in zip(offs, pieces, strict=False):
                 Native.check(block, a, b, p, loose=True)
             return [(a, b) for a, b in offs]
 
@@ -239,7 +239,7 @@ def worker(name: str, skip_speed: bool) -> dict:
     import_s = time.perf_counter() - t0
     rss_load = rss_mb()
 
-    cases = [json.loads(l) for l in CASES_PATH.open(encoding="utf-8")]
+    cases = [json.loads(line) for line in CASES_PATH.open(encoding="utf-8")]
     preds = {c["id"]: spans_fn(c["text"]) for c in cases}
 
     res = {
@@ -263,10 +263,10 @@ def worker(name: str, skip_speed: bool) -> dict:
         dt = cpu
         n_sent = sum(len(s) for s in all_spans)
         bad = lost = midtoken = 0
-        for t, s in zip(texts, all_spans):
-            b, l, m = check_spans(t, s)
+        for t, s in zip(texts, all_spans, strict=False):
+            b, n_lost, m = check_spans(t, s)
             bad += b
-            lost += abs(l)
+            lost += abs(n_lost)
             midtoken += m
         res.update(
             {
@@ -363,7 +363,8 @@ def dist_info(python: str, dists: list[str]) -> list[str]:
         "    md=m.metadata(d)\n"
         "    lic=md.get('License-Expression') or ''\n"
         "    if not lic:\n"
-        "        cl=[c.split('::')[-1].strip() for c in md.get_all('Classifier') or [] if c.startswith('License')]\n"
+        "        cl=[c.split('::')[-1].strip() for c in md.get_all('Classifier') or []\n"
+        "            if c.startswith('License')]\n"
         "        lic=', '.join(cl) or (md.get('License') or '?')[:30]\n"
         '    out.append(f"{d}=={m.version(d)} ({lic})")\n'
         "print(json.dumps(out))"
@@ -403,7 +404,8 @@ def run_candidate(name: str, skip_speed: bool) -> dict:
 def markdown(results, cases) -> str:
     lines = [
         "| candidate | exact cases | exact acc | boundary P | R | F1 | MB/s (CPU) | sentences/s "
-        "| import+load s | RSS after load / peak MB | offsets exact | mid-token splits | versions (licence) |",
+        "| import+load s | RSS after load / peak MB | offsets exact | mid-token splits "
+        "| versions (licence) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -429,7 +431,8 @@ def markdown(results, cases) -> str:
         mbs = f"{r['chars_per_s'] / 1e6:.2f}" if "chars_per_s" in r else "-"
         sps = f"{r['sentences_per_s']:,}" if "sentences_per_s" in r else "-"
         lines.append(
-            f"| {r['name']} | {s['exact']}/{s['cases']} | {s['exact_acc']:.3f} | {s['precision']:.3f} | "
+            f"| {r['name']} | {s['exact']}/{s['cases']} | {s['exact_acc']:.3f} | "
+            f"{s['precision']:.3f} | "
             f"{s['recall']:.3f} | {s['f1']:.3f} | {mbs} | {sps} | {r['import_and_load_s']:.2f} | "
             f"{r['rss_after_load_mb']:.0f} / {r.get('rss_peak_mb', 0):.0f} | {exact} | "
             f"{r.get('midtoken_splits', '-')} | {'; '.join(r['versions'])} |"
@@ -448,7 +451,7 @@ def main():
         print(json.dumps(worker(a.worker, a.skip_speed)))
         return
     names = a.only.split(",") if a.only else list(CANDIDATES)
-    cases = [json.loads(l) for l in CASES_PATH.open(encoding="utf-8")]
+    cases = [json.loads(line) for line in CASES_PATH.open(encoding="utf-8")]
     results = []
     for n in names:
         print(f"... {n}", file=sys.stderr, flush=True)

@@ -40,8 +40,8 @@ def test_ask_json_contract(index_dir):
     text = (CORPUS / SEED_ID).read_text()
     for c in data["citations"]:
         assert set(c) == {"n", "doc_id", "title", "date", "source", "url", "quote", "start",
-                          "end"}
-        assert c["doc_id"] == SEED_ID
+                          "end", "also_in"}
+        assert c["doc_id"] == SEED_ID and c["also_in"] == []  # no other copy of the story
         assert c["quote"] in text  # the article text is the file's body, after its header
         assert f"[{c['n']}]" in data["answer"]
 
@@ -54,6 +54,7 @@ def test_ask_plain_filters_stats_and_reingest(index_dir):
     proc = run("stats", "--json", index_dir=index_dir)
     stats = json.loads(proc.stdout)
     assert stats["articles"] == 1 and stats["embed_model"] == "bundled:all-MiniLM-L6-v2"
+    assert stats["stories"] == 1 and stats["stories_with_copies"] == 0
 
 
 def test_chat_keeps_history(index_dir):

@@ -75,7 +75,11 @@ def supported_suffixes() -> list[str]:
 
 
 def _load_builtin() -> None:
-    if not _FORMATS:
+    # Imported on first use (not at import time: they import this module); a format module
+    # imported earlier by itself must not hide the others, hence the check on all three.
+    import sys
+
+    if not all(f"{__package__}.{m}" in sys.modules for m in ("files", "jsonl", "sgml")):
         from . import files, jsonl, sgml  # noqa: F401 - they register their formats
 
 

@@ -137,7 +137,8 @@ def check_host(host: str, port: int, allow_private: bool, timeout: float = 10.0)
                 except ValueError:
                     literal = False
                 shown = "" if literal else f"{host} resolves to a "
-                raise _Refused(f"refused: {shown}{problem} (pass allow_private=True to allow)")
+                raise _Refused(f"refused: {shown}{problem} (allow it with --allow-private or "
+                              "RAG_ALLOW_PRIVATE=1)")
     return addrs[0]
 
 

@@ -7,6 +7,8 @@ Routes (all bounded in time; nothing here talks to any other address):
   /feeds/500.xml                        always HTTP 500
   /feeds/slowfeed.xml?delay=S           a feed answered after S seconds
   /gen/feed/<i>.xml?n=N                 generated feed i with N entries -> /gen/article/<i>/<j>
+  /feeds/news.xml, /news/<slug>.html    a feed of the pages in ``news`` (slug -> title, date,
+                                        site, text), titled ``news_title``
   /articles/<slug>.html                 an article page (title, date, canonical link)
   /articles/nodate.html                 an article page without any date
   /articles/empty.html                  a page with no article text
@@ -29,6 +31,7 @@ Every feed route sends an ETag and honours If-None-Match with a 304.
 from __future__ import annotations
 
 import hashlib
+import html
 import threading
 import time
 from collections import Counter
@@ -112,6 +115,8 @@ class Loopback:
         self.page_delay = 0.0  # seconds before each /articles/ or /gen/article/ page
         self.robots = True  # False: /robots.txt is a 404
         self.hosts: list[str] = []  # the Host header of every request
+        self.news: dict[str, dict] = {}  # slug -> {"title", "date", "site", "text"}
+        self.news_title = "Loopback News Wire"
         self._lock = threading.Lock()
         outer = self
 
@@ -226,6 +231,21 @@ class Loopback:
                       "link": f"{b}/gen/article/{i}/{j}.html",
                       "description": f"Summary {i}-{j}"} for j in range(n)]
             self._feed(h, rss(f"Generated feed {i}", b, items))
+        elif path == "/feeds/news.xml":
+            items = [{"title": html.escape(n["title"]), "guid": f"{b}/news/{slug}.html",
+                      "link": f"{b}/news/{slug}.html", "description": "A summary."}
+                     for slug, n in self.news.items()]
+            self._feed(h, rss(html.escape(self.news_title), b, items))
+        elif path.startswith("/news/") and path.removeprefix("/news/").removesuffix(".html") \
+                in self.news:
+            n = self.news[path.removeprefix("/news/").removesuffix(".html")]
+            paras = "".join(f"<p>{html.escape(p)}</p>" for p in n["text"].split("\n\n"))
+            self._send(h, 200, (
+                f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>'
+                f'{html.escape(n["title"])}</title><meta property="og:site_name" content="'
+                f'{html.escape(n["site"])}"><meta property="article:published_time" content="'
+                f'{n["date"]}T08:00:00Z"></head><body><nav><a href="/">Home</a></nav><article>'
+                f'<h1>{html.escape(n["title"])}</h1>{paras}</article></body></html>').encode())
         elif path.startswith("/gen/article/"):
             if self.page_delay:
                 time.sleep(self.page_delay)

@@ -200,7 +200,7 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         hint = f"articles span {dates[0]} to {dates[1]}" if dates else "YYYY-MM-DD"
         return (render.stats_html(info["stats"], dates, len(info["sources"])),
                 gr.update(choices=info["sources"]),
-                gr.update(info=hint), gr.update(info=hint))
+                gr.update(info=hint), gr.update(info=hint), feeds_view(), feed_choices())
 
     first = backend.corpus_info()
     with gr.Blocks(title="newsrag: ask the news") as demo:
@@ -305,8 +305,8 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         gr.api(ask, api_name="ask", concurrency_limit=concurrency, concurrency_id="answer")
         add_btn.click(add, inputs=[files], outputs=[rows_json, results, stats, sources],
                       api_name="add_articles", concurrency_limit=1, concurrency_id="ingest")
-        demo.load(on_load, outputs=[stats, sources, since, until], api_name="ui_load",
-                  api_visibility="private", queue=False)
+        demo.load(on_load, outputs=[stats, sources, since, until, feeds_html, feed_pick],
+                  api_name="ui_load", api_visibility="private", queue=False)
         add_feed_btn.click(ui_add_feed, inputs=[feed_url], api_name="ui_add_feed",
                            outputs=[feed_msg, feeds_html, feed_pick, feed_url],
                            api_visibility="private", concurrency_id="feeds")

@@ -131,3 +131,26 @@ def test_rwlock_lets_a_waiting_writer_go_first():
     writer.join(5)
     reader.join(5)
     assert order == ["write", "read"]
+
+
+def test_feeds_table_and_also_in_are_escaped():
+    from rag import Citation
+    from ui import render
+
+    rows = [{"feed": "https://x.example/rss?a=<b>", "title": "<img src=x onerror=alert(1)>",
+             "entries": 3, "polled_at": "2026-11-29T10:00:00+00:00", "status": "failed",
+             "new": 0, "updated": 0, "unchanged": 0, "failed": 1,
+             "error": "HTTP 500 <script>x</script>"},
+            {"feed": "https://y.example/atom", "entries": 0}]
+    html = render.feeds_table(rows)
+    assert "<img" not in html and "<script>" not in html and "&lt;img" in html
+    assert "rag-result-bad" in html and "2026-11-29 10:00:00 UTC" in html
+    assert "waiting for the first poll" in html
+    assert "rag serve --watch" in render.feeds_table([], watching=False)
+    cite = Citation(1, "d", "t", "", "", "", "q", 0, 1, also_in=[
+        {"doc_id": "e", "title": "<b>Copy</b>", "source": "Post", "date": "2022-01-02",
+         "url": "javascript:x"}])
+    also = render.also_in_html(cite)
+    assert "Also reported by 1 other article" in also and "&lt;b&gt;Copy" in also
+    assert "javascript" not in also and render.also_in_html(Citation(1, "d", "t", "", "", "",
+                                                                     "q", 0, 1)) == ""

@@ -6,7 +6,9 @@ Routes (all bounded in time; nothing here talks to any other address):
   /feeds/updating.xml                   an RSS feed whose entry u2 changes when .version bumps
   /feeds/500.xml                        always HTTP 500
   /feeds/slowfeed.xml?delay=S           a feed answered after S seconds
-  /gen/feed/<i>.xml?n=N                 generated feed i with N entries -> /gen/article/<i>/<j>
+  /gen/feed/<i>.xml?n=N&copies=C        generated feed i with N entries -> /gen/article/<i>/<j>;
+                                        with C, its first C entries are other sites' copies of
+                                        feed 0's first C stories (/gen/copy/<i>/<j>)
   /feeds/news.xml, /news/<slug>.html    a feed of the pages in ``news`` (slug -> title, date,
                                         site, text), titled ``news_title``
   /articles/<slug>.html                 an article page (title, date, canonical link)
@@ -227,10 +229,20 @@ class Loopback:
         elif path.startswith("/gen/feed/"):
             i = int(path.rsplit("/", 1)[1].split(".")[0])
             n = int(q.get("n", "50"))
+            copies = int(q.get("copies", "0")) if i else 0
             items = [{"title": f"Feed {i} story {j}", "guid": f"gen-{i}-{j}",
-                      "link": f"{b}/gen/article/{i}/{j}.html",
+                      "link": f"{b}/gen/{'copy' if j < copies else 'article'}/{i}/{j}.html",
                       "description": f"Summary {i}-{j}"} for j in range(n)]
             self._feed(h, rss(f"Generated feed {i}", b, items))
+        elif path.startswith("/gen/copy/"):
+            if self.page_delay:
+                time.sleep(self.page_delay)
+            i, j = path[len("/gen/copy/"):].removesuffix(".html").split("/")
+            page = article_html(f"gen-0-{j}", f"Site {i} runs story {j}", base="")
+            # feed 0's story j as site i republishes it: the same paragraphs, one more line
+            page = page.replace("</article>", f"<p>Republished by site {i} of the loopback "
+                                              "network with permission.</p></article>")
+            self._send(h, 200, page.encode())
         elif path == "/feeds/news.xml":
             items = [{"title": html.escape(n["title"]), "guid": f"{b}/news/{slug}.html",
                       "link": f"{b}/news/{slug}.html", "description": "A summary."}

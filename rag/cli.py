@@ -161,7 +161,7 @@ def cmd_stats(args) -> int:
         for key, value in stats.items():
             if key == "size_bytes":
                 key, value = "size on disk", f"{value / 1e6:.1f} MB"
-            print(f"{key.replace('_', ' '):>19}: {value}")
+            print(f"{key:>12}: {value}")
     return 0
 
 

@@ -221,7 +221,6 @@ class Backend:
             return row
         return report_row(name, report, str(dest))
 
-
     # --- feeds (`rag serve --watch FEEDS.txt`) -------------------------------------------------
 
     def start_watch(self, feeds_file, every: float, allow_private: bool | None = None) -> None:
@@ -266,7 +265,7 @@ class Backend:
         from urllib.parse import urlsplit
 
         from rag.sources.watch import edit_feeds_file
-        from rag.sources.web import FetchError, check_host
+        from rag.sources.web import check_host
 
         if not self.watching:
             raise RagError("not watching feeds: start with `rag serve --watch FEEDS.txt`")
@@ -280,7 +279,7 @@ class Backend:
                        self.allow_private,
                        timeout=self.assistant.settings.fetch.timeout)
         except Exception as exc:  # noqa: BLE001 - web._Refused: the reason, in one line
-            raise RagError(f"{url}: {FetchError(url, str(exc)).reason}") from None
+            raise RagError(f"{url}: {exc}") from None
         with self._feeds_lock:
             if not self.watcher.add_feed(url):
                 return f"{url} is already watched"

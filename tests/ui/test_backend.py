@@ -154,3 +154,24 @@ def test_feeds_table_and_also_in_are_escaped():
     assert "Also reported by 1 other article" in also and "&lt;b&gt;Copy" in also
     assert "javascript" not in also and render.also_in_html(Citation(1, "d", "t", "", "", "",
                                                                      "q", 0, 1)) == ""
+
+
+def test_add_feed_refuses_private_and_non_http(tmp_path):
+    from rag import Assistant, RagError
+    from ui.backend import Backend
+
+    backend = Backend(Assistant(index_dir=tmp_path / "index"))
+    with pytest.raises(RagError, match="not watching feeds"):
+        backend.add_feed("https://example.org/rss.xml")
+    backend.start_watch(tmp_path / "FEEDS.txt", every=3600, allow_private=False)
+    try:
+        with pytest.raises(RagError, match="loopback address 127.0.0.1"):
+            backend.add_feed("http://127.0.0.1:9/feed.xml")
+        with pytest.raises(RagError, match="a feed is added by its http"):
+            backend.add_feed("file:///etc/passwd.xml")
+        with pytest.raises(RagError, match="is not watched"):
+            backend.remove_feed("https://example.org/rss.xml")
+        assert backend.feeds_status() == [] and not (tmp_path / "FEEDS.txt").exists()
+    finally:
+        backend.stop_watch()
+    assert not backend.watching

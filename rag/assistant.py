@@ -79,9 +79,25 @@ class Assistant:
         def make():
             store.check_model(embedder.label, embedder.dim)
             return Retriever(store, embedder, open_keyword_index(self.settings),
-                             self.settings.retrieval)
+                             self.settings.retrieval, stories=self.story_lookup)
 
         return self._part("retriever", make)
+
+    @property
+    def stories(self):
+        """The story grouping's writer (used by ingestion, under the index's write lock)."""
+        from .stories import StoryIndex, stories_path
+
+        s = self.settings.stories
+        return self._part("stories", lambda: StoryIndex(
+            stories_path(self.settings), threshold=s.threshold, max_days=s.window_days))
+
+    @property
+    def story_lookup(self):
+        """Read-only story questions (which story an article is in, its copies)."""
+        from .stories import StoryLookup, stories_path
+
+        return StoryLookup(stories_path(self.settings))
 
     @property
     def answering(self):
@@ -105,21 +121,50 @@ class Assistant:
 
     # --- ingestion -----------------------------------------------------------------------------
 
-    def ingest(self, paths, prune: bool = False, progress: bool = False) -> IngestReport:
-        """Add or update the articles under ``paths`` (files or folders)."""
+    def ingest(self, paths, prune: bool = False, progress: bool = False,
+               allow_private: bool | None = None) -> IngestReport:
+        """Add or update the articles under ``paths``: files, folders, feed files (.xml .rss
+        .atom .rdf) and http(s) URLs of pages or feeds. ``allow_private`` lets URLs reach
+        private, loopback and link-local addresses (default: settings.fetch.allow_private)."""
         from .sources import ReadLog, open_source
+        from .sources.web import FetchOptions
 
         log = ReadLog()
-        return self.ingest_articles(open_source(paths).articles(log), log, prune=prune,
-                                    progress=progress)
+        options = FetchOptions.from_settings(self.settings, allow_private=allow_private)
+        return self.ingest_articles(open_source(paths, options).articles(log), log,
+                                    prune=prune, progress=progress)
 
     def ingest_articles(self, articles, log=None, prune: bool = False,
                         progress: bool = False) -> IngestReport:
-        """Add or update articles from any iterable (a source's ``articles(log)``)."""
+        """Add or update articles from any iterable (a source's ``articles(log)``); each
+        written article joins its story of near-duplicate copies (rag/stories.py)."""
         from .ingest import ingest
 
         return ingest(self.store, self.embedder, self.chunker, articles, log, prune=prune,
-                      progress=progress)
+                      progress=progress, stories=self.stories)
+
+    def watcher(self, feeds: list[str], *, allow_private: bool | None = None, log=None,
+                around_ingest=None):
+        """A feed watcher (rag/sources/watch.py) that ingests into this index, with its state
+        in ``<index_dir>/watch/``. ``around_ingest()``: a context manager held while a batch is
+        ingested (the browser's write lock, so that questions never see half a batch)."""
+        import contextlib
+
+        from .sources.watch import Watcher
+        from .sources.web import Fetcher, FetchOptions
+
+        wrap = around_ingest or contextlib.nullcontext
+
+        def ingest(articles):
+            with wrap():
+                report = self.ingest_articles(articles)
+            return {"added": report.added, "updated": report.updated,
+                    "skipped": report.skipped}
+
+        options = FetchOptions.from_settings(self.settings, allow_private=allow_private)
+        return Watcher(feeds, Path(self.settings.index_dir) / "watch", ingest,
+                       Fetcher(options, log=log), batch_size=self.settings.fetch.watch_batch,
+                       log=log)
 
     # --- questions -----------------------------------------------------------------------------
 
@@ -181,11 +226,29 @@ class Assistant:
             plan.question)
         for item in answering.choose(plan).stream(request, plan, passages):
             if isinstance(item, Answer):
+                self.add_also_in(item)
                 if plan.standalone:
                     item.question, item.rewritten = request.question, plan.standalone
                 if plan.notice and not item.notice:
                     item.notice = plan.notice
             yield item
+
+    def add_also_in(self, answer: Answer) -> None:
+        """Each citation's other copies of its story ("also reported by N other articles"):
+        every other article of the story still in the index, earliest first."""
+        if not answer.citations:
+            return
+        lookup = self.story_lookup
+        story = lookup.story_of(c.doc_id for c in answer.citations)
+        members = lookup.members(set(story.values()))
+        if not any(len(ms) > 1 for ms in members.values()):
+            return
+        records = self.store.records(sorted({d["doc_id"] for ms in members.values() for d in ms}))
+        for c in answer.citations:
+            c.also_in = [{"doc_id": r.id, "title": r.title, "source": r.source, "date": r.date,
+                          "url": r.url}
+                         for m in members.get(story.get(c.doc_id, ""), ())
+                         if m["doc_id"] != c.doc_id and (r := records.get(m["doc_id"]))]
 
     def prepare(self, request: AnswerRequest) -> AnswerRequest:
         """The request checked and normalised; QuestionError with a message for the user."""
@@ -230,10 +293,14 @@ class Assistant:
     def stats(self) -> dict:
         store = self.store
         info = store.index_info()
+        grouped = self.story_lookup.counts()
         return {
             "index": store.location,
             "articles": store.count_articles(),
             "chunks": store.count_chunks(),
+            # Near-duplicate copies of one story count once (rag/stories.py).
+            "stories": grouped["stories"],
+            "stories_with_copies": grouped["with_copies"],
             "embed_model": info.get("embed_model", self.settings.model_label),
             "dim": info.get("dim"),
             "chunker": info.get("chunker"),
@@ -258,6 +325,7 @@ class Assistant:
 
     def rebuild(self) -> None:
         self.store.reset()
+        self.stories.clear()
         with self._lock:
             self._parts.pop("retriever", None)
 

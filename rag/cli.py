@@ -35,7 +35,8 @@ def cmd_ingest(args) -> int:
     bot = _assistant(args)
     if args.rebuild:
         bot.rebuild()
-    report = bot.ingest(args.paths, prune=args.prune, progress=not args.quiet)
+    report = bot.ingest(args.paths, prune=args.prune, progress=not args.quiet,
+                        allow_private=args.allow_private or None)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -103,7 +104,21 @@ def format_answer(answer) -> str:
             lines.append(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "")
                          + f"  id={c.doc_id}" + (f"  {c.url}" if c.url else ""))
             lines.append(f"    \u201c{' '.join(c.quote.split())}\u201d  [chars {c.start}-{c.end}]")
+            if c.also_in:
+                lines.append(f"    {also_reported(c.also_in)}")
     return "\n".join(lines)
+
+
+def also_reported(others: list[dict], show: int = 3) -> str:
+    """'also reported by 2 other articles: Title (source, date); ...'"""
+    n = len(others)
+    names = []
+    for o in others[:show]:
+        meta = ", ".join(x for x in (o.get("source"), o.get("date")) if x)
+        names.append((o.get("title") or o["doc_id"]) + (f" ({meta})" if meta else ""))
+    more = f"; +{n - show} more" if n > show else ""
+    return (f"also reported by {n} other article{'s' if n != 1 else ''}: "
+            + "; ".join(names) + more)
 
 
 def cmd_chat(args) -> int:
@@ -153,8 +168,57 @@ def cmd_stats(args) -> int:
 def cmd_serve(args) -> int:
     from ui.app import serve
 
+    watch = None
+    if args.watch:
+        watch = {"feeds_file": args.watch, "every": _every(args),
+                 "allow_private": args.allow_private or None}
     return serve(_settings(args), host=args.host, port=args.port, auth=args.auth,
-                 ensure_corpus=not args.no_corpus) or 0
+                 ensure_corpus=not args.no_corpus, watch=watch) or 0
+
+
+def _every(args) -> float:
+    from .sources.watch import parse_every
+    from .types import RagError
+
+    value = args.every or _settings(args).fetch.watch_every
+    try:
+        return parse_every(value)
+    except ValueError as exc:
+        raise RagError(f"--every / RAG_WATCH_EVERY: {exc}") from None
+
+
+def _feeds(path: Path) -> list[str]:
+    from .sources.watch import read_feeds_file
+    from .types import RagError
+
+    try:
+        feeds = read_feeds_file(path)
+    except OSError as exc:
+        raise RagError(f"{path}: {exc.strerror or exc}") from None
+    if not feeds:
+        raise RagError(f"{path} lists no feeds: write one feed URL or file per line")
+    return feeds
+
+
+def cmd_watch(args) -> int:
+    import time
+
+    every = _every(args)
+    feeds = _feeds(args.feeds)
+    bot = _assistant(args)
+
+    def log(line: str) -> None:
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}", flush=True)
+
+    with bot.watcher(feeds, allow_private=args.allow_private or None, log=log) as watcher:
+        log(f"watching {len(feeds)} feed(s) into {bot.store.location}"
+            + ("" if args.once else f", every {args.every or bot.settings.fetch.watch_every}"
+               "; Ctrl-C stops after the current feed"))
+        if args.once:
+            log(str(watcher.poll_once()))
+        else:
+            watcher.run(every, log=log)
+    return 0
 
 
 def cmd_eval(args) -> int:
@@ -233,8 +297,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--source", action="append", help="only articles from this source "
                        "(repeatable)")
 
-    p = add("ingest", "add or update articles from files and folders", cmd_ingest)
-    p.add_argument("paths", nargs="+", help=".txt, .md, .html, .jsonl files or folders")
+    p = add("ingest", "add or update articles from files, folders, feeds and web pages",
+            cmd_ingest)
+    p.add_argument("paths", nargs="+", metavar="URL|FEED|PATH",
+                   help="an http(s) URL of a page or a feed; a feed file (.xml .rss .atom "
+                   ".rdf); .txt, .md, .html, .jsonl, .sgm files or folders")
+    p.add_argument("--allow-private", action="store_true",
+                   help="let URLs reach private, loopback and link-local addresses (env "
+                   "RAG_ALLOW_PRIVATE)")
     p.add_argument("--prune", action="store_true",
                    help="remove articles whose files (or JSONL lines) are gone")
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
@@ -263,7 +333,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", default=None, help="USER:PASS (or RAG_AUTH) to require a login")
     p.add_argument("--no-corpus", action="store_true",
                    help="do not index the shipped corpus/ when the index is empty")
+    p.add_argument("--watch", type=Path, default=None, metavar="FEEDS.txt",
+                   help="keep the index fresh from these feeds while serving (one URL or "
+                   "feed file per line); the Corpus tab lists them")
+    p.add_argument("--every", default=None, help="with --watch: how often to poll, e.g. 15m, "
+                   "1h, 90s (env RAG_WATCH_EVERY, default 15m)")
+    p.add_argument("--allow-private", action="store_true",
+                   help="with --watch: let feeds reach private and loopback addresses")
     add_llm(p)
+
+    p = add("watch", "poll feeds on a schedule and index what is new or updated", cmd_watch)
+    p.add_argument("feeds", type=Path, metavar="FEEDS.txt",
+                   help="one feed URL or feed file per line; # starts a comment")
+    p.add_argument("--every", default=None,
+                   help="how often to poll, e.g. 15m, 1h, 90s (env RAG_WATCH_EVERY, default 15m)")
+    p.add_argument("--once", action="store_true", help="poll once and exit")
+    p.add_argument("--allow-private", action="store_true",
+                   help="let feeds reach private, loopback and link-local addresses")
 
     p = add("eval", "measure retrieval, answer and citation quality on a question set",
             cmd_eval)

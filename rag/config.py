@@ -79,6 +79,9 @@ class RetrievalSettings:
     date_window_days: int = 7
     # Stages applied after fusion, in order (rag/retrieval: STAGES).
     stages: str = "sentence,date"
+    # Then near-duplicate copies of one story (rag/stories.py) give way to its earliest full
+    # copy, so that the top passages are not one wire story five times.
+    collapse_stories: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,36 @@ class UISettings:
 
 
 @dataclass(frozen=True)
+class StorySettings:
+    """Near-duplicate articles grouped into stories at ingest (rag/stories.py); measured on
+    Reuters-21578 (benchmarks/README.md): precision about 0.99 at 0.8 with the date window."""
+
+    threshold: float = field(default=0.8, metadata=_key("story_threshold"))  # MinHash Jaccard
+    # Copies more than this many days apart are other news (recurring template reports).
+    window_days: int = field(default=3, metadata=_key("story_window_days"))
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """Web pages and feeds (rag/sources/web.py, feeds.py, watch.py)."""
+
+    # Private, loopback and link-local addresses are refused unless this is set.
+    allow_private: bool = field(default=False, metadata=_key("allow_private"))
+    timeout: float = field(default=10.0, metadata=_key("fetch_timeout"))  # connect, each read
+    max_mb: float = field(default=5.0, metadata=_key("fetch_max_mb"))  # body size cap
+    tries: int = field(default=3, metadata=_key("fetch_tries"))  # on 5xx and time-outs
+    host_delay: float = field(default=1.0, metadata=_key("fetch_host_delay"))  # s per host
+    workers: int = field(default=4, metadata=_key("fetch_workers"))  # pages at once
+    robots: bool = field(default=True, metadata=_key("fetch_robots"))  # for feeds' pages
+    # False: a feed entry's own content or summary, without fetching its page.
+    pages: bool = field(default=True, metadata=_key("fetch_pages"))
+    user_agent: str = field(default="newsrag/0.1", metadata=_key("user_agent"))
+    watch_every: str = field(default="15m", metadata=_key("watch_every"))  # `rag watch`
+    # Articles handed to ingestion (and recorded as done) at once by the watcher.
+    watch_batch: int = field(default=20, metadata=_key("watch_batch"))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a user can tune (see the module docstring for keys and variables)."""
 
@@ -167,6 +200,8 @@ class Settings:
     verify: VerifySettings = field(default_factory=VerifySettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     ui: UISettings = field(default_factory=UISettings)
+    stories: StorySettings = field(default_factory=StorySettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
 
     def __post_init__(self):
         object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser())
@@ -222,7 +257,7 @@ class Settings:
         return out
 
 
-_GROUPS = ("retrieval", "answer", "verify", "llm", "ui")
+_GROUPS = ("retrieval", "answer", "verify", "llm", "ui", "stories", "fetch")
 
 
 def _collect() -> dict[str, tuple[str, dataclasses.Field]]:
@@ -245,7 +280,7 @@ def _resolve_type(owner, f: dataclasses.Field):
 
 def _field_type(f: dataclasses.Field):
     for owner in (Settings, RetrievalSettings, AnswerSettings, VerifySettings, LLMSettings,
-                  UISettings):
+                  UISettings, StorySettings, FetchSettings):
         if f in dataclasses.fields(owner):
             return typing.get_type_hints(owner)[f.name]
     return str

@@ -18,16 +18,19 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .chunks import embed_text
-from .sources import ReadLog
+from .sources import ReadLog, is_url
 from .types import Article, IngestReport
 
 GROUP_CHUNKS = 256  # chunks embedded and written together: bounds memory and lost work
 BATCH_ARTICLES = 256  # articles checked against the manifest at once
+# Extra fields that change on every fetch of an unchanged page: not part of its content.
+VOLATILE_EXTRA = ("fetched_at", "fetched_url")
 
 
 def content_hash(article: Article, salt: str = "") -> str:
+    extra = {k: v for k, v in article.extra.items() if k not in VOLATILE_EXTRA}
     payload = json.dumps(
-        [article.text, article.title, article.date, article.source, article.url, article.extra,
+        [article.text, article.title, article.date, article.source, article.url, extra,
          salt],
         sort_keys=True, ensure_ascii=False,
     )
@@ -35,10 +38,11 @@ def content_hash(article: Article, salt: str = "") -> str:
 
 
 def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog | None = None,
-           prune: bool = False, progress: bool = True) -> IngestReport:
+           prune: bool = False, progress: bool = True, stories=None) -> IngestReport:
     """Add or update ``articles`` in ``store``; ``log`` is the source's read log (its failures
     and warnings go into the report; with ``prune``, the origins it read whole and the folders
-    it walked say which stored articles are gone)."""
+    it walked say which stored articles are gone). ``stories`` (a rag.stories.StoryIndex) is
+    kept in step: written articles join their story, removed ones leave it."""
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -46,12 +50,14 @@ def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog |
     report = IngestReport()
     store.check_model(embedder.label, embedder.dim)
     run = _Run(store, embedder, chunker, report,
-               salt=f"{chunker.signature}|{embedder.label}")
+               salt=f"{chunker.signature}|{embedder.label}", stories=stories)
     bar = tqdm(unit="chunk", desc="Embedding", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, smoothing=0.1)
     run.bar = bar
     try:
         with store.write_lock():
+            if stories is not None:
+                stories.prepare(store)  # what other processes saved; group older articles
             try:
                 batch: list[Article] = []
                 for article in articles:
@@ -68,9 +74,13 @@ def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog |
                         run.changed = True
                         store.delete(gone)
                         report.removed.extend(gone)
+                        if stories is not None:
+                            stories.remove(gone)
             finally:
                 if run.changed:
                     store.bump(embedder.label, embedder.dim, chunker.signature)
+                if stories is not None:
+                    stories.save()
     finally:
         bar.close()
         report.failed.extend(log.failed)
@@ -80,9 +90,11 @@ def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog |
 
 
 class _Run:
-    def __init__(self, store, embedder, chunker, report: IngestReport, salt: str):
+    def __init__(self, store, embedder, chunker, report: IngestReport, salt: str,
+                 stories=None):
         self.store, self.embedder, self.chunker, self.report = store, embedder, chunker, report
         self.salt = salt
+        self.stories = stories
         self.owner: dict[str, str] = {}  # id -> origin, for this run
         self.seen: set[str] = set()
         self.group: list = []
@@ -98,7 +110,9 @@ class _Run:
             taken_here = self.owner.get(article.id, article.origin) != article.origin
             taken_before = (rec is not None and rec.origin and rec.origin != article.origin
                             and Path(rec.origin).exists())
-            if taken_here or taken_before:
+            # A URL's id is the article's (a canonical URL, a feed entry's id): the same id
+            # from two feeds is one article, never two.
+            if (taken_here or taken_before) and not is_url(article.origin):
                 # Two files give the same id: keep both, the later under a suffixed id.
                 suffix = hashlib.sha1(article.origin.encode()).hexdigest()[:6]
                 article.id = f"{article.id}~{suffix}"
@@ -108,6 +122,10 @@ class _Run:
             h = content_hash(article, self.salt)
             if rec is not None and rec.hash == h:
                 self.report.skipped.append(article.id)
+                if self.stories is not None and article.id not in self.stories:
+                    # Stored but never grouped (an index from before stories, or a run
+                    # stopped between the store write and the story save).
+                    self.stories.assign_article(article)
                 if rec.origin != article.origin:  # the file moved: remember where it is now
                     moved.append((article, h, rec.n_chunks))
                 continue
@@ -131,6 +149,10 @@ class _Run:
             i += len(chunks)
         self.changed = True
         self.store.add(items)
+        if self.stories is not None:
+            for article, *_rest in group:
+                self.stories.assign_article(article)
+            self.stories.save()
         for article, _h, status, _chunks in group:
             (self.report.added if status == "added" else self.report.updated).append(article.id)
         self.report.chunks_written += len(texts)
@@ -145,8 +167,8 @@ def _prunable(records, seen_ids, log: ReadLog) -> list[str]:
     gone from under one of the folders read. Files that failed to read keep their articles."""
     gone = []
     for doc_id, rec in records.items():
-        if doc_id in seen_ids or not rec.origin:
-            continue
+        if doc_id in seen_ids or not rec.origin or is_url(rec.origin):
+            continue  # a page or a feed's entry is never "gone" because a file is
         if rec.origin in log.complete:
             gone.append(doc_id)
         elif not Path(rec.origin).exists() and any(

@@ -60,6 +60,9 @@ class Citation:
     quote: str  # == article text[start:end]
     start: int
     end: int
+    # Other copies of the cited article's story (rag/stories.py): doc_id, title, source,
+    # date, url each, earliest first.
+    also_in: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a network guard, a real index over corpus/, and the ../shared datasets."""
+"""Shared fixtures: a network guard, a real index over corpus/, the ../shared datasets, and a
+loopback HTTP server."""
 
 from __future__ import annotations
 
@@ -75,6 +76,25 @@ def require_datasets(*names: str) -> Path:
         if not (DATASETS / name).exists():
             pytest.skip(f"needs ../shared/datasets/{name} (absent on this machine)")
     return DATASETS
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The loopback HTTP server of tests/loopback.py: feeds, pages, 304s, 500s, slow and huge
+    responses, a redirect loop (127.0.0.1 only)."""
+    from loopback import Loopback
+
+    with Loopback() as lb:
+        yield lb
+
+
+@pytest.fixture()
+def fresh_server():
+    """A loopback server of its own, for tests that change its behaviour or count its hits."""
+    from loopback import Loopback
+
+    with Loopback() as lb:
+        yield lb
 
 
 @pytest.fixture

@@ -53,7 +53,8 @@ def test_to_dict_matches_the_json_contract(corpus_assistant):
     data = corpus_assistant.ask(IKAROS).to_dict()
     assert set(data) >= {"answer", "abstained", "citations"}
     c = data["citations"][0]
-    assert set(c) == {"n", "doc_id", "title", "date", "source", "url", "quote", "start", "end"}
+    assert set(c) == {"n", "doc_id", "title", "date", "source", "url", "quote", "start", "end",
+                      "also_in"}
 
 
 @pytest.mark.parametrize("question, message", [

@@ -40,8 +40,8 @@ def test_ask_json_contract(index_dir):
     text = (CORPUS / SEED_ID).read_text()
     for c in data["citations"]:
         assert set(c) == {"n", "doc_id", "title", "date", "source", "url", "quote", "start",
-                          "end"}
-        assert c["doc_id"] == SEED_ID
+                          "end", "also_in"}
+        assert c["doc_id"] == SEED_ID and c["also_in"] == []  # no other copy of the story
         assert c["quote"] in text  # the article text is the file's body, after its header
         assert f"[{c['n']}]" in data["answer"]
 
@@ -54,6 +54,7 @@ def test_ask_plain_filters_stats_and_reingest(index_dir):
     proc = run("stats", "--json", index_dir=index_dir)
     stats = json.loads(proc.stdout)
     assert stats["articles"] == 1 and stats["embed_model"] == "bundled:all-MiniLM-L6-v2"
+    assert stats["stories"] == 1 and stats["stories_with_copies"] == 0
 
 
 def test_chat_keeps_history(index_dir):
@@ -106,3 +107,19 @@ def test_as_of_keeps_old_answers_for_timeless_questions_not_for_this_weeks_news(
     assert "269 suspects" in proc.stdout
     proc = run("ask", recent, "--as-of", "next week", index_dir=index_dir)
     assert proc.returncode == 2 and "as_of must be a date" in proc.stderr
+
+
+def test_watch_and_ingest_refuse_bad_input_in_one_line(tmp_path, capsys):
+    from rag.cli import main
+
+    idx = ["--index-dir", str(tmp_path / "index")]
+    assert main(["watch", str(tmp_path / "missing.txt"), *idx]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f"error: {tmp_path / 'missing.txt'}: No such file or directory"
+    empty = tmp_path / "FEEDS.txt"
+    empty.write_text("# nothing yet\n")
+    assert main(["watch", str(empty), *idx]) == 2
+    assert "lists no feeds" in capsys.readouterr().err
+    empty.write_text("https://feeds.example.org/rss.xml\n")
+    assert main(["watch", str(empty), "--every", "soon", *idx]) == 2
+    assert "cannot read the interval 'soon'" in capsys.readouterr().err

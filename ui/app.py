@@ -14,6 +14,8 @@ API (for `gradio_client`):
   context (``as_of``: the date the question is asked as of, as ``rag ask --as-of``)
 - ``/clear`` () -> forgets the conversation of this session
 - ``/add_articles`` (files) -> one result row per file, then the index statistics
+- ``/feeds`` () -> the watched feeds with their last poll (with ``rag serve --watch``)
+- ``/add_feed`` (url), ``/remove_feed`` (feed) -> a message; the feeds file is updated
 
 Streaming: answers come from ``ChatSession.stream`` (``str`` pieces, then the finished
 ``Answer``): an LLM's tokens are shown as they come; an extractive answer, whose pieces all
@@ -62,8 +64,8 @@ def launch_options() -> dict:
             "footer_links": ["api", "settings"], "show_error": False}
 
 
-def build_app(assistant) -> gr.Blocks:
-    backend = Backend(assistant)
+def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
+    backend = backend or Backend(assistant)
     concurrency = max(1, assistant.settings.ui.concurrency)
 
     def user_msg(question):
@@ -152,13 +154,53 @@ def build_app(assistant) -> gr.Blocks:
             info["stats"], info["dates"], len(info["sources"])),
             gr.update(choices=info["sources"]))
 
+    def feeds_view():
+        return render.feeds_table(backend.feeds_status(), backend.watching)
+
+    def feed_choices():
+        return gr.update(choices=[r["feed"] for r in backend.feeds_status()], value=None)
+
+    def ui_add_feed(url):
+        try:
+            msg = f'<p class="rag-feed-ok">{render.esc(backend.add_feed(url))}</p>'
+        except RagError as exc:
+            msg = render.error_html(str(exc))
+        return msg, feeds_view(), feed_choices(), ""
+
+    def ui_remove_feed(feed):
+        try:
+            msg = f'<p class="rag-feed-ok">{render.esc(backend.remove_feed(feed or ""))}</p>'
+        except RagError as exc:
+            msg = render.error_html(str(exc))
+        return msg, feeds_view(), feed_choices()
+
+    def ui_tick():
+        return feeds_view(), backend.stats_html()
+
+    def api_feeds() -> list[dict]:
+        """The watched feeds (`rag serve --watch`), each with its last poll: polled_at,
+        status, new, updated, unchanged, failed, error, and the entries known."""
+        return backend.feeds_status()
+
+    def api_add_feed(url: str) -> str:
+        try:
+            return backend.add_feed(url)
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def api_remove_feed(feed: str) -> str:
+        try:
+            return backend.remove_feed(feed)
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+
     def on_load():
         info = backend.corpus_info()
         dates = info["dates"]
         hint = f"articles span {dates[0]} to {dates[1]}" if dates else "YYYY-MM-DD"
         return (render.stats_html(info["stats"], dates, len(info["sources"])),
                 gr.update(choices=info["sources"]),
-                gr.update(info=hint), gr.update(info=hint))
+                gr.update(info=hint), gr.update(info=hint), feeds_view(), feed_choices())
 
     first = backend.corpus_info()
     with gr.Blocks(title="newsrag: ask the news") as demo:
@@ -227,6 +269,20 @@ def build_app(assistant) -> gr.Blocks:
                         results = gr.HTML(elem_id="rag-ingest-results")
                         with gr.Accordion("Result as JSON", open=False):
                             rows_json = gr.JSON(label="per-file results")
+                gr.Markdown("### Feeds\nWatched feeds are polled on a schedule; new and "
+                            "updated articles are added to the index while you ask.")
+                feeds_html = gr.HTML(feeds_view(), elem_id="rag-feeds", padding=True)
+                with gr.Row(visible=backend.watching):
+                    feed_url = gr.Textbox(label="Add a feed", placeholder="https://example.org/"
+                                          "rss.xml", elem_id="rag-feed-url", scale=4)
+                    add_feed_btn = gr.Button("Add feed", elem_id="rag-add-feed", scale=1)
+                with gr.Row(visible=backend.watching):
+                    feed_pick = gr.Dropdown(label="Stop watching a feed (its articles stay)",
+                                            choices=[r["feed"] for r in backend.feeds_status()],
+                                            value=None, elem_id="rag-feed-pick", scale=4)
+                    remove_feed_btn = gr.Button("Remove feed", variant="stop",
+                                                elem_id="rag-remove-feed", scale=1)
+                feed_msg = gr.HTML(elem_id="rag-feed-msg")
         # hidden: the inputs of the /chat API (the browser uses the box and filters above)
         api_btn = gr.Button(visible=False)
         api_out = gr.JSON(visible=False)
@@ -249,8 +305,20 @@ def build_app(assistant) -> gr.Blocks:
         gr.api(ask, api_name="ask", concurrency_limit=concurrency, concurrency_id="answer")
         add_btn.click(add, inputs=[files], outputs=[rows_json, results, stats, sources],
                       api_name="add_articles", concurrency_limit=1, concurrency_id="ingest")
-        demo.load(on_load, outputs=[stats, sources, since, until], api_name="ui_load",
-                  api_visibility="private", queue=False)
+        demo.load(on_load, outputs=[stats, sources, since, until, feeds_html, feed_pick],
+                  api_name="ui_load", api_visibility="private", queue=False)
+        add_feed_btn.click(ui_add_feed, inputs=[feed_url], api_name="ui_add_feed",
+                           outputs=[feed_msg, feeds_html, feed_pick, feed_url],
+                           api_visibility="private", concurrency_id="feeds")
+        remove_feed_btn.click(ui_remove_feed, inputs=[feed_pick], api_name="ui_remove_feed",
+                              outputs=[feed_msg, feeds_html, feed_pick],
+                              api_visibility="private", concurrency_id="feeds")
+        gr.api(api_feeds, api_name="feeds", queue=False)
+        gr.api(api_add_feed, api_name="add_feed", concurrency_id="feeds")
+        gr.api(api_remove_feed, api_name="remove_feed", concurrency_id="feeds")
+        if backend.watching:  # the feeds' last polls and the index grow while the page is open
+            gr.Timer(5.0).tick(ui_tick, outputs=[feeds_html, stats], api_visibility="private",
+                               queue=False, show_progress="hidden")
     demo.queue(default_concurrency_limit=concurrency)
     return demo
 
@@ -278,9 +346,10 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860,
-          auth: str | None = None, ensure_corpus: bool = True) -> int:
+          auth: str | None = None, ensure_corpus: bool = True, watch: dict | None = None) -> int:
     """Start the browser chat and serve until interrupted (indexing corpus/ first when the index
-    is empty and ``ensure_corpus``)."""
+    is empty and ``ensure_corpus``). ``watch``: {"feeds_file", "every" (seconds),
+    "allow_private"} to keep the index fresh from feeds while serving."""
     from rag import Assistant
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -303,11 +372,18 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
     if not is_loopback(host) and credentials is None:
         print(f"warning: serving on {host} without a login; anyone who can reach it can use "
               "it. Set --auth USER:PASS or RAG_AUTH.", flush=True)
-    demo = build_app(bot)
+    backend = Backend(bot)
+    if watch:
+        backend.start_watch(watch["feeds_file"], watch["every"], watch.get("allow_private"))
+        print(f"Watching {len(backend.watcher.feeds)} feed(s) from {watch['feeds_file']} every "
+              f"{watch['every']:g} s.", flush=True)
+    demo = build_app(bot, backend)
     try:
         demo.launch(server_name=host, server_port=port, auth=credentials,
                     auth_message="Log in to ask about the articles." if credentials else None,
                     max_file_size=f"{bot.settings.ui.max_upload_mb}mb", **launch_options())
     except OSError as exc:
         raise RagError(f"cannot serve on {host}:{port}: {exc}") from exc
+    finally:
+        backend.stop_watch()
     return 0

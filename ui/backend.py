@@ -221,6 +221,84 @@ class Backend:
             return row
         return report_row(name, report, str(dest))
 
+    # --- feeds (`rag serve --watch FEEDS.txt`) -------------------------------------------------
+
+    def start_watch(self, feeds_file, every: float, allow_private: bool | None = None) -> None:
+        """Poll the feeds of ``feeds_file`` every ``every`` seconds in a background thread.
+        Pages are fetched outside the write lock; each batch is ingested under it, so
+        questions keep being answered while feeds are read and wait only while a batch is
+        written."""
+        from rag.sources.watch import read_feeds_file
+
+        self.feeds_file = Path(feeds_file).expanduser()
+        feeds = read_feeds_file(self.feeds_file) if self.feeds_file.exists() else []
+        self.allow_private = (self.assistant.settings.fetch.allow_private
+                              if allow_private is None else allow_private)
+        self.watcher = self.assistant.watcher(feeds, allow_private=self.allow_private,
+                                              log=log.info, around_ingest=self.lock.write)
+        self._watch_stop = threading.Event()
+        self._feeds_lock = threading.Lock()
+        self._watch_thread = threading.Thread(
+            target=self.watcher.run, args=(every, self._watch_stop, log.info),
+            name="rag-watch", daemon=True)
+        self._watch_thread.start()
+
+    @property
+    def watching(self) -> bool:
+        return getattr(self, "watcher", None) is not None
+
+    def stop_watch(self, timeout: float = 30.0) -> None:
+        if not self.watching:
+            return
+        self._watch_stop.set()
+        self.watcher.poll_now()  # wake it from its wait
+        self._watch_thread.join(timeout)
+        self.watcher.close()
+        self.watcher = None
+
+    def feeds_status(self) -> list[dict]:
+        return self.watcher.feed_status() if self.watching else []
+
+    def add_feed(self, url: str) -> str:
+        """Watch one more feed (an http(s) URL) from now on; a message for the user. Raises
+        RagError with the reason when it cannot be added."""
+        from urllib.parse import urlsplit
+
+        from rag.sources.watch import edit_feeds_file
+        from rag.sources.web import check_host
+
+        if not self.watching:
+            raise RagError("not watching feeds: start with `rag serve --watch FEEDS.txt`")
+        url = (url or "").strip()
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise RagError(f"{url or '(empty)'}: a feed is added by its http(s) URL")
+        try:
+            check_host(parts.hostname,
+                       parts.port or (443 if parts.scheme.lower() == "https" else 80),
+                       self.allow_private,
+                       timeout=self.assistant.settings.fetch.timeout)
+        except Exception as exc:  # noqa: BLE001 - web._Refused: the reason, in one line
+            raise RagError(f"{url}: {exc}") from None
+        with self._feeds_lock:
+            if not self.watcher.add_feed(url):
+                return f"{url} is already watched"
+            edit_feeds_file(self.feeds_file, add=url)
+        self.watcher.poll_now()
+        return f"added {url}; it is being read now"
+
+    def remove_feed(self, feed: str) -> str:
+        """Stop watching a feed; its articles stay in the index."""
+        from rag.sources.watch import edit_feeds_file
+
+        if not self.watching:
+            raise RagError("not watching feeds: start with `rag serve --watch FEEDS.txt`")
+        with self._feeds_lock:
+            if not self.watcher.remove_feed(feed):
+                raise RagError(f"{feed} is not watched")
+            edit_feeds_file(self.feeds_file, remove=feed)
+        return f"removed {feed}; its articles stay in the index"
+
 
 def report_row(name: str, report, dest: str) -> dict:
     counts = {"added": len(report.added), "updated": len(report.updated),

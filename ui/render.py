@@ -166,9 +166,24 @@ def source_card(citation, article, turn: int) -> str:
             f'<div class="rag-src-head"><span class="rag-n">{c.n}</span>'
             f'<span class="rag-title">{esc(c.title) or esc(c.doc_id)}</span></div>'
             f'<div class="rag-meta">{meta_html}</div>'
-            f'<blockquote class="rag-para">{body}</blockquote>'
+            f'<blockquote class="rag-para">{body}</blockquote>{also_in_html(c)}'
             f'<div class="rag-docid">id: {esc(c.doc_id)} \u00b7 characters {c.start}\u2013{c.end}'
             f'</div></div>')
+
+
+def also_in_html(citation) -> str:
+    """"Also reported by N other articles", the copies listed inside (escaped, no links)."""
+    others = getattr(citation, "also_in", None) or []
+    if not others:
+        return ""
+    n = len(others)
+    items = "".join(
+        f'<li>{esc(o.get("title") or o.get("doc_id"))}'
+        + (f' ({esc(", ".join(x for x in (o.get("source"), o.get("date")) if x))})'
+           if o.get("source") or o.get("date") else "") + "</li>"
+        for o in others)
+    return (f'<details class="rag-also"><summary>Also reported by {n} other '
+            f'article{"s" if n != 1 else ""}</summary><ul>{items}</ul></details>')
 
 
 def turn_panel(answer, articles: dict, turn: int, question: str) -> str:
@@ -219,6 +234,8 @@ def stats_html(stats: dict, dates: tuple[str, str] | None, n_sources: int) -> st
     size = stats.get("size_bytes") or 0
     rows = [
         ("Articles", f"{stats.get('articles', 0):,}"),
+        ("Stories", f"{stats.get('stories', 0):,} ({stats.get('stories_with_copies', 0):,} "
+                    "with copies from several articles)"),
         ("Passages (chunks)", f"{stats.get('chunks', 0):,}"),
         ("Dates", f"{dates[0]} to {dates[1]}" if dates else "none known"),
         ("Sources", f"{n_sources:,}"),
@@ -244,3 +261,35 @@ def ingest_table(rows: list[dict]) -> str:
                    f'<td>{esc(r["articles"])}</td><td>{esc(r["details"])}</td></tr>')
     return ('<table class="rag-ingest"><thead><tr><th>File</th><th>Result</th><th>Articles</th>'
             f'<th>Details</th></tr></thead><tbody>{"".join(out)}</tbody></table>')
+
+
+# --- feeds (rag serve --watch) -----------------------------------------------------------------
+
+FEED_STATUS_CLASSES = {"ok": "ok", "not modified": "same", "failed": "bad"}
+
+
+def feeds_table(rows: list[dict], watching: bool = True) -> str:
+    """The watched feeds: each with its last poll's time, result and counts (feed titles,
+    URLs and errors come from the web: escaped, and URLs shown as text, not links)."""
+    if not watching:
+        return ('<p class="rag-none">Not watching feeds. Start with <code>rag serve --watch '
+                'FEEDS.txt</code> (one feed URL per line) to keep the index fresh from them.</p>')
+    if not rows:
+        return '<p class="rag-none">No feeds yet: add one by its URL below.</p>'
+    out = []
+    for r in rows:
+        status = r.get("status", "")
+        cls = FEED_STATUS_CLASSES.get(status, "mixed")
+        badge = (f'<span class="rag-result rag-result-{cls}">{esc(status)}</span>' if status
+                 else '<span class="rag-none">waiting for the first poll</span>')
+        when = esc((r.get("polled_at") or "").replace("T", " ").replace("+00:00", " UTC"))
+        counts = (f'{r.get("new", 0)} new, {r.get("updated", 0)} updated, '
+                  f'{r.get("unchanged", 0)} unchanged, {r.get("failed", 0)} failed'
+                  if status else "")
+        title = f'<div class="rag-feed-title">{esc(r["title"])}</div>' if r.get("title") else ""
+        out.append(f'<tr><td class="rag-file">{title}<div class="rag-feed-url">{esc(r["feed"])}'
+                   f'</div></td><td>{badge}</td><td>{when}</td><td>{esc(counts)}</td>'
+                   f'<td>{r.get("entries", 0):,}</td><td>{esc(r.get("error", ""))}</td></tr>')
+    return ('<table class="rag-ingest rag-feeds"><thead><tr><th>Feed</th><th>Last poll</th>'
+            '<th>When</th><th>Entries (last poll)</th><th>Known</th><th>Problem</th></tr></thead>'
+            f'<tbody>{"".join(out)}</tbody></table>')

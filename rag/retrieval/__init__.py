@@ -7,7 +7,8 @@ Parts: ``dense.py`` (the store's nearest neighbours), ``keyword.py`` (the Keywor
 Protocol and its registry; ``bm25s_index.py`` is the default), ``fusion.py`` (pure functions),
 and stages (the ``Stage`` Protocol in base.py), applied in the order of
 ``settings.retrieval.stages``: ``sentence_stage.py`` and ``date_stage.py``. A reranker is
-one more stage file, registered in ``STAGES``.
+one more stage file, registered in ``STAGES``. After the stages, near-duplicate copies of one
+story give way to one copy (``story_collapse.py``, ``settings.retrieval.collapse_stories``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .base import Candidate, Query, Stage
 from .dense import dense_candidates, fill_dense
 from .fusion import fuse, mode_weights
 from .keyword import KeywordIndex, KeywordSearcher, open_keyword_index, register_keyword_index
+from .story_collapse import collapse
 
 __all__ = ["Candidate", "KeywordIndex", "KeywordSearcher", "Query", "Retriever", "STAGES",
            "Stage", "open_keyword_index", "register_keyword_index", "register_stage"]
@@ -53,8 +55,9 @@ def make_stages(settings) -> list[Stage]:
 
 class Retriever:
     def __init__(self, store, embedder, keyword: KeywordIndex, settings,
-                 stages: list[Stage] | None = None):
+                 stages: list[Stage] | None = None, stories=None):
         self.store = store
+        self.stories = stories  # a rag.stories.StoryLookup (None: no story collapse)
         self.embedder = embedder
         self.keyword = keyword
         self.settings = settings
@@ -92,5 +95,7 @@ class Retriever:
         for stage in self.stages:
             stage.apply(query, ranked, searcher)
         ranked.sort(key=lambda c: c.score, reverse=True)
+        if self.stories is not None and s.collapse_stories:
+            ranked = collapse(ranked, self.stories)
         return [c.chunk.passage(c.score, c.dense, c.keyword)
                 for c in ranked[:query.top_k or s.top_k]]

@@ -26,24 +26,47 @@ class ReadLog:
     # Folders named by the user: articles of files gone from under them may be pruned.
     roots: list[str] = field(default_factory=list)
     ignored: int = 0  # files passed over (other extensions)
+    tallies: dict[str, int] = field(default_factory=dict)  # see count()
+    _tally_line: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def count(self, what: str, n: int = 1) -> None:
+        """Add ``n`` to a tally shown as one warning line ("2,535 <what>"), however many files
+        add to it (e.g. the Reuters stories without a body, file after file)."""
+        self.tallies[what] = self.tallies.get(what, 0) + n
+        line = f"{self.tallies[what]:,} {what}"
+        if what in self._tally_line:
+            self.warnings[self._tally_line[what]] = line
+        else:
+            self._tally_line[what] = len(self.warnings)
+            self.warnings.append(line)
 
 
 # suffix -> reader(text, doc_id, where, log) -> iterator of articles (see register_format)
 Reader = Callable[[str, str, str, ReadLog], Iterator[Article]]
 _FORMATS: dict[str, Reader] = {}
+_DECODERS: dict[str, Callable[[bytes], str]] = {}
 
 
-def register_format(suffixes, reader: Reader) -> None:
+def register_format(suffixes, reader: Reader, decode: Callable[[bytes], str] | None = None
+                    ) -> None:
     """Read files with these suffixes (".txt", ...) with ``reader(text, doc_id, where, log)``,
     which yields articles (their origin is set by the caller) and raises ValueError for a
-    file it cannot read at all."""
+    file it cannot read at all. ``decode(bytes) -> str`` replaces the default decoding (UTF-8,
+    else a detected encoding with a warning) for a format whose encoding is known."""
     for s in suffixes:
         _FORMATS[s.lower()] = reader
+        if decode is not None:
+            _DECODERS[s.lower()] = decode
 
 
 def reader_for(suffix: str) -> Reader | None:
     _load_builtin()
     return _FORMATS.get(suffix.lower())
+
+
+def decoder_for(suffix: str) -> Callable[[bytes], str] | None:
+    _load_builtin()
+    return _DECODERS.get(suffix.lower())
 
 
 def supported_suffixes() -> list[str]:
@@ -52,8 +75,12 @@ def supported_suffixes() -> list[str]:
 
 
 def _load_builtin() -> None:
-    if not _FORMATS:
-        from . import files, jsonl  # noqa: F401 - they register their formats
+    # Imported on first use (not at import time: they import this module); a format module
+    # imported earlier by itself must not hide the others, hence the check on all three.
+    import sys
+
+    if not all(f"{__package__}.{m}" in sys.modules for m in ("files", "jsonl", "sgml")):
+        from . import files, jsonl, sgml  # noqa: F401 - they register their formats
 
 
 def decode(data: bytes) -> tuple[str, str]:

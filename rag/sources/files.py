@@ -77,9 +77,11 @@ def parse_html(html: str, doc_id: str) -> Article:
 
     text = trafilatura.extract(html, include_comments=False, include_tables=False,
                                favor_recall=True) or ""
+    from .web import page_date
+
     meta = trafilatura.extract_metadata(html)
     title = (meta.title if meta else "") or ""
-    date = normalise_date(meta.date if meta else "")
+    date = page_date(html)  # never a 1 January made up from a copyright footer
     source = (meta.sitename if meta else "") or ""
     url = (meta.url if meta else "") or ""
     if title and text.startswith(title):

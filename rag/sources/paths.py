@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..types import Article, Failure
-from .base import MAX_FILE_BYTES, ReadLog, decode, reader_for, supported_suffixes
+from .base import MAX_FILE_BYTES, ReadLog, decode, decoder_for, reader_for, supported_suffixes
 
 
 class PathSource:
@@ -55,7 +55,8 @@ def read_file(path: Path, doc_id: str, log: ReadLog) -> Iterator[Article]:
         if size > MAX_FILE_BYTES:
             raise ValueError(f"file is too large ({size // 1_000_000} MB; limit "
                              f"{MAX_FILE_BYTES // 1_000_000} MB)")
-        text, note = decode(path.read_bytes())
+        own = decoder_for(path.suffix)
+        text, note = (own(path.read_bytes()), "") if own else decode(path.read_bytes())
         if note:
             log.warnings.append(f"{path}: {note}")
         # Read the whole file before yielding: a file that fails half way yields nothing, so

@@ -49,6 +49,21 @@ def test_html_extracts_article_and_drops_scripts_and_navigation(tmp_path):
     assert "42 million dollars" in article.text
     assert "SHOULD-NOT-APPEAR" not in article.text
     assert "NAVLINK" not in article.text
+    assert article.date == ""  # nothing says when: no date is made up
+
+
+def test_html_date_never_made_up_from_a_copyright_footer(tmp_path):
+    body = ("<p>The harbour board approved a second ferry for the Ostmere route on Tuesday, "
+            "its chairwoman said after the vote in the town hall.</p>")
+    page = f"<html><head><title>Ferry</title></head><body><article>{body}</article>"
+    (tmp_path / "footer.html").write_text(page + "<footer>&copy; 2021 Herald</footer></body>"
+                                          "</html>")
+    (tmp_path / "dated.html").write_text(page.replace(
+        "<head>", '<head><meta property="article:published_time" content="2022-06-14T08:00">')
+        + "</body></html>")
+    articles, _log = read_paths([tmp_path])
+    dates = {a.id: a.date for a in articles}
+    assert dates == {"dated.html": "2022-06-14", "footer.html": ""}
 
 
 def test_jsonl_schema_and_malformed_lines(tmp_path):

@@ -131,3 +131,47 @@ def test_rwlock_lets_a_waiting_writer_go_first():
     writer.join(5)
     reader.join(5)
     assert order == ["write", "read"]
+
+
+def test_feeds_table_and_also_in_are_escaped():
+    from rag import Citation
+    from ui import render
+
+    rows = [{"feed": "https://x.example/rss?a=<b>", "title": "<img src=x onerror=alert(1)>",
+             "entries": 3, "polled_at": "2026-11-29T10:00:00+00:00", "status": "failed",
+             "new": 0, "updated": 0, "unchanged": 0, "failed": 1,
+             "error": "HTTP 500 <script>x</script>"},
+            {"feed": "https://y.example/atom", "entries": 0}]
+    html = render.feeds_table(rows)
+    assert "<img" not in html and "<script>" not in html and "&lt;img" in html
+    assert "rag-result-bad" in html and "2026-11-29 10:00:00 UTC" in html
+    assert "waiting for the first poll" in html
+    assert "rag serve --watch" in render.feeds_table([], watching=False)
+    cite = Citation(1, "d", "t", "", "", "", "q", 0, 1, also_in=[
+        {"doc_id": "e", "title": "<b>Copy</b>", "source": "Post", "date": "2022-01-02",
+         "url": "javascript:x"}])
+    also = render.also_in_html(cite)
+    assert "Also reported by 1 other article" in also and "&lt;b&gt;Copy" in also
+    assert "javascript" not in also and render.also_in_html(Citation(1, "d", "t", "", "", "",
+                                                                     "q", 0, 1)) == ""
+
+
+def test_add_feed_refuses_private_and_non_http(tmp_path):
+    from rag import Assistant, RagError
+    from ui.backend import Backend
+
+    backend = Backend(Assistant(index_dir=tmp_path / "index"))
+    with pytest.raises(RagError, match="not watching feeds"):
+        backend.add_feed("https://example.org/rss.xml")
+    backend.start_watch(tmp_path / "FEEDS.txt", every=3600, allow_private=False)
+    try:
+        with pytest.raises(RagError, match="loopback address 127.0.0.1"):
+            backend.add_feed("http://127.0.0.1:9/feed.xml")
+        with pytest.raises(RagError, match="a feed is added by its http"):
+            backend.add_feed("file:///etc/passwd.xml")
+        with pytest.raises(RagError, match="is not watched"):
+            backend.remove_feed("https://example.org/rss.xml")
+        assert backend.feeds_status() == [] and not (tmp_path / "FEEDS.txt").exists()
+    finally:
+        backend.stop_watch()
+    assert not backend.watching

@@ -104,7 +104,11 @@ class Assistant:
         from .answering import build_answering
 
         embedder = self.embedder
-        return self._part("answering", lambda: build_answering(self.settings, embedder))
+
+        def idf(words: list[str]) -> dict[str, float]:
+            return self.retriever.keyword.searcher(self.store).idf(words)
+
+        return self._part("answering", lambda: build_answering(self.settings, embedder, idf))
 
     @property
     def generator(self):
@@ -218,17 +222,35 @@ class Assistant:
         answering = self.answering
         plan = answering.followup.resolve(request)
         if plan.question != request.question:
-            plan.question = self.check_question(plan.question)
+            plan.question = self.check_question(plan.question[:self.settings.answer
+                                                                .max_question_chars])
+        answerer = answering.choose(plan)
         embedder = self.embedder
         qvec = embedder.embed_query(plan.query)
-        passages = self.retriever.search(self._query(plan.query, qvec, request))
         plan.vector = qvec if plan.query == plan.question else embedder.embed_query(
             plan.question)
-        for item in answering.choose(plan).stream(request, plan, passages):
+        items = None
+        if plan.scope_docs:
+            # A follow-up: first the articles of the previous turn; the whole index only
+            # when they do not answer it.
+            passages = self.retriever.search_within(self._query(plan.query, qvec, request),
+                                                    plan.scope_docs)
+            first = list(answerer.stream(request, plan, passages))
+            if first[-1].status == "answered":
+                items = iter(first)
+            else:
+                plan.query = plan.fallback_query
+                qvec = embedder.embed_query(plan.query)
+        if items is None:
+            passages = self.retriever.search(self._query(plan.query, qvec, request))
+            items = answerer.stream(request, plan, passages)
+        for item in items:
             if isinstance(item, Answer):
                 self.add_also_in(item)
                 if plan.standalone:
                     item.question, item.rewritten = request.question, plan.standalone
+                else:
+                    item.question = request.question
                 if plan.notice and not item.notice:
                     item.notice = plan.notice
             yield item

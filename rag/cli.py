@@ -93,7 +93,11 @@ def show_stream(items):
     return answer
 
 
-def format_answer(answer) -> str:
+def format_answer(answer, bold: bool | None = None) -> str:
+    """An answer with its sources; each quote with its answer phrase in bold (ANSI, when the
+    output is a terminal)."""
+    if bold is None:
+        bold = sys.stdout.isatty()
     lines = [answer.text]
     if answer.notice:
         lines.insert(0, f"({answer.notice})")
@@ -103,7 +107,7 @@ def format_answer(answer) -> str:
             meta = ", ".join(x for x in (c.source, c.date) if x)
             lines.append(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "")
                          + f"  id={c.doc_id}" + (f"  {c.url}" if c.url else ""))
-            lines.append(f"    \u201c{' '.join(c.quote.split())}\u201d  [chars {c.start}-{c.end}]")
+            lines.append(f"    \u201c{_quote(c, bold)}\u201d  [chars {c.start}-{c.end}]")
             if c.also_in:
                 lines.append(f"    {also_reported(c.also_in)}")
     return "\n".join(lines)
@@ -119,6 +123,14 @@ def also_reported(others: list[dict], show: int = 3) -> str:
     more = f"; +{n - show} more" if n > show else ""
     return (f"also reported by {n} other article{'s' if n != 1 else ''}: "
             + "; ".join(names) + more)
+
+
+def _quote(c, bold: bool) -> str:
+    quote = c.quote
+    if bold and c.focus_start is not None and c.focus_end is not None:
+        a, b = c.focus_start - c.start, c.focus_end - c.start
+        quote = f"{quote[:a]}\033[1m{quote[a:b]}\033[0m{quote[b:]}"
+    return " ".join(quote.split())
 
 
 def cmd_chat(args) -> int:
@@ -223,6 +235,21 @@ def cmd_watch(args) -> int:
 
 def cmd_eval(args) -> int:
     from .eval import COMPARE, evaluate, summary_rows, text_table
+    from .eval.report import failing
+    from .types import RagError
+
+    bounds = []
+    for flag, op, specs in (("--fail-under", ">=", args.fail_under),
+                            ("--fail-over", "<=", args.fail_over)):
+        for spec in specs or []:
+            path, eq, value = spec.partition("=")
+            try:
+                bounds.append((path.strip(), float(value), op))
+            except ValueError:
+                eq = ""
+            if not eq or "." not in path:
+                raise RagError(f"{flag} {spec!r}: expected METRIC=NUMBER, e.g. "
+                               "answer.contains_answer_in_gold=0.85")
 
     configs = None
     if args.config:
@@ -242,7 +269,10 @@ def cmd_eval(args) -> int:
           + (f" + {report.n_unanswerable} unanswerable" if report.n_unanswerable else "")
           + f", {len(report.configs)} configuration(s), {report.seconds:.0f} s; "
           f"wrote {args.out}/report.json, report.md, questions.jsonl, *.png")
-    return 0
+    failed = failing(report, bounds)
+    for line in failed:
+        print(f"FAIL {line}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_llm_serve(args) -> int:
@@ -369,6 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="measure retrieval only (no answers: much faster)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.add_argument("--fail-under", action="append", default=None, metavar="METRIC=VALUE",
+                   help="exit 1 (printing the failing figures) when a figure of the first "
+                   "configuration is below VALUE; METRIC is its report.json path, e.g. "
+                   "answer.contains_answer_in_gold=0.85 (repeatable)")
+    p.add_argument("--fail-over", action="append", default=None, metavar="METRIC=VALUE",
+                   help="exit 1 when a figure is above VALUE, e.g. "
+                   "answer.abstention_rate=0.10 (repeatable)")
     add_llm(p)
 
     p = sub.add_parser("llm-serve", help="serve a local GGUF model as an OpenAI-compatible API "

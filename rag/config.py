@@ -82,12 +82,28 @@ class RetrievalSettings:
     # Then near-duplicate copies of one story (rag/stories.py) give way to its earliest full
     # copy, so that the top passages are not one wire story five times.
     collapse_stories: bool = True
+    # The "reader" stage (when named in stages): the reader_rescore_k best candidates gain
+    # reader_weight times their best sentence's probability of holding the answer.
+    reader_weight: float = 1.0
+    reader_rescore_k: int = 20
 
 
 @dataclass(frozen=True)
 class AnswerSettings:
+    # "reader": the learned reader (rag/answering/reader_answerer.py); "rules": the hand-set
+    # scores it replaced (rag/answering/extractive.py).
+    answerer: str = "reader"
+    # The reader's weights: "calibrated" (the shipped default: the hand-set sentence score with
+    # a learned calibration and thresholds), "full" (every feature learned; it did not carry
+    # over from its training set, benchmarks/README.md), or a path to a weights file.
+    reader_weights: str = "calibrated"
+    # The reader's thresholds on a sentence's probability of holding the answer: answer at or
+    # above reader_threshold, show the closest sentences ("related") at or above
+    # related_threshold. -1: the values trained with the weights (benchmarks/train_reader.py).
+    reader_threshold: float = -1.0
+    related_threshold: float = -1.0
     max_answer_sentences: int = 3
-    min_answer_score: float = 0.50  # calibrated on realtimeqa (benchmarks/README.md)
+    min_answer_score: float = 0.50  # the rules' threshold (benchmarks/README.md)
     # Weights of a sentence's relevance: embedding similarity to the question, share of the
     # question's content words in it, and its passage's retrieval score (scaled 0..1).
     w_dense: float = 0.55

@@ -63,6 +63,9 @@ class Citation:
     # Other copies of the cited article's story (rag/stories.py): doc_id, title, source,
     # date, url each, earliest first.
     also_in: list[dict] = field(default_factory=list)
+    # The answer phrase inside the quote (article offsets), when one is marked.
+    focus_start: int | None = None
+    focus_end: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -87,10 +90,18 @@ class Answer:
     mode: str = "extractive"  # an AnswerMode value: "extractive" or "llm"
     # The question as it was searched when it differed (a follow-up rewritten to stand alone).
     rewritten: str = ""
+    # "answered"; "related" (the articles speak of it but do not say this: the closest
+    # sentences are cited); "none" (nothing close). ``abstained`` is True for the last two.
+    status: str = ""
+
+    def __post_init__(self):
+        if not self.status:
+            self.status = "none" if self.abstained else "answered"
 
     def to_dict(self) -> dict:
         out = {
             "answer": self.text,
+            "status": self.status,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "sentences": [asdict(s) for s in self.sentences],

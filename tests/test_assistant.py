@@ -51,10 +51,11 @@ def test_follow_up_in_a_chat_session_answers_from_the_same_article(corpus_assist
 
 def test_to_dict_matches_the_json_contract(corpus_assistant):
     data = corpus_assistant.ask(IKAROS).to_dict()
-    assert set(data) >= {"answer", "abstained", "citations"}
+    assert set(data) >= {"answer", "status", "abstained", "citations"}
+    assert data["status"] == "answered" and data["abstained"] is False
     c = data["citations"][0]
     assert set(c) == {"n", "doc_id", "title", "date", "source", "url", "quote", "start", "end",
-                      "also_in"}
+                      "also_in", "focus_start", "focus_end"}
 
 
 @pytest.mark.parametrize("question, message", [

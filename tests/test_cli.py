@@ -40,7 +40,7 @@ def test_ask_json_contract(index_dir):
     text = (CORPUS / SEED_ID).read_text()
     for c in data["citations"]:
         assert set(c) == {"n", "doc_id", "title", "date", "source", "url", "quote", "start",
-                          "end", "also_in"}
+                          "end", "also_in", "focus_start", "focus_end"}
         assert c["doc_id"] == SEED_ID and c["also_in"] == []  # no other copy of the story
         assert c["quote"] in text  # the article text is the file's body, after its header
         assert f"[{c['n']}]" in data["answer"]

@@ -73,6 +73,8 @@ def answer_html(answer, turn: int) -> str:
     """The finished answer: each sentence with its [n] markers linked to the sources panel."""
     notice = (f'<div class="rag-notice">{esc(answer.notice)}</div>'
               if getattr(answer, "notice", "") else "")
+    if getattr(answer, "status", "") == "related":
+        return related_html(answer, turn, notice)
     if answer.abstained:
         return (f'<div class="rag-answer rag-abstain">{notice}'
                 '<span class="rag-badge rag-badge-abstain">No answer in the articles</span> '
@@ -99,6 +101,20 @@ def answer_html(answer, turn: int) -> str:
     else:
         body = _link_markers(esc(answer.text), turn, titles)
     return f'<div class="rag-answer">{notice}{body}</div>'
+
+
+def related_html(answer, turn: int, notice: str = "") -> str:
+    """The articles speak of it but do not say it: the closest sentences, cited, set apart
+    from an answer."""
+    titles = {c.n: c.title for c in answer.citations}
+    lead, _, rest = answer.text.partition("; closest: ")
+    close = []
+    for sent in answer.sentences:
+        links = " ".join(cite_link(turn, n, titles.get(n, "")) for n in sent.citations)
+        close.append(f"<li>{esc(sent.text)} {links}</li>")
+    return (f'<div class="rag-answer rag-related">{notice}'
+            '<span class="rag-badge rag-badge-related">Not said in the articles</span> '
+            f'{esc(lead)}; closest:<ul class="rag-closest">{"".join(close)}</ul></div>')
 
 
 def error_html(message: str) -> str:
@@ -160,7 +176,7 @@ def source_card(citation, article, turn: int) -> str:
         before, quote, after = paragraph_around(article.text, c.start, c.end)
     else:  # the article changed since the answer: show the quote alone
         before, quote, after = "", c.quote, ""
-    body = (f'{esc_paragraphs(before)} <mark class="rag-quote">{esc(quote)}</mark> '
+    body = (f'{esc_paragraphs(before)} <mark class="rag-quote">{quote_html(c, quote)}</mark> '
             f'{esc_paragraphs(after)}').strip()
     return (f'<div class="rag-src" id="{anchor(turn, c.n)}">'
             f'<div class="rag-src-head"><span class="rag-n">{c.n}</span>'
@@ -186,12 +202,30 @@ def also_in_html(citation) -> str:
             f'article{"s" if n != 1 else ""}</summary><ul>{items}</ul></details>')
 
 
+def quote_html(c, quote: str) -> str:
+    """The quote, escaped, with its answer phrase (focus_start/end) in bold."""
+    fs, fe = getattr(c, "focus_start", None), getattr(c, "focus_end", None)
+    if fs is None or fe is None or quote != c.quote or not (c.start <= fs < fe <= c.end):
+        return esc(quote)
+    a, b = fs - c.start, fe - c.start
+
+    def keep(text: str) -> str:  # escaped, whitespace runs as one space, ends kept
+        return escape(re.sub(r"\s+", " ", text), quote=True)
+
+    return f'{keep(quote[:a])}<b class="rag-focus">{keep(quote[a:b])}</b>{keep(quote[b:])}'.strip()
+
+
 def turn_panel(answer, articles: dict, turn: int, question: str) -> str:
     """The sources of one answer (one <details> block in the panel)."""
     head = (f'<summary><span class="rag-turn">Q{turn}</span> {esc(question)}</summary>')
     if answer is None:
         return f'<details class="rag-turn-block" open>{head}<p class="rag-none">' \
                'No sources.</p></details>'
+    if getattr(answer, "status", "") == "related" and answer.citations:
+        cards = "".join(source_card(c, articles.get(c.doc_id), turn) for c in answer.citations)
+        return (f'<details class="rag-turn-block" open>{head}<p class="rag-related-head">'
+                'Closest sentences (they do not answer the question as asked):</p>'
+                f'{cards}</details>')
     if answer.abstained:
         near = []
         seen = set()

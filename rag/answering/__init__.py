@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..types import ConfigError
 from .base import Answerer, FollowUp, Plan
 from .extractive import ExtractiveAnswerer
 from .followup import ContextFollowUp, LLMFollowUp
@@ -32,10 +33,19 @@ class Answering:
         return self.extractive
 
 
-def build_answering(settings, embedder) -> Answering:
-    """The answering parts for ``settings`` (an LLM's only when ``llm_url`` is set)."""
-    extractive = ExtractiveAnswerer(embedder, settings.answer,
-                                    settings.retrieval.date_window_days)
+def build_answering(settings, embedder, idf=None) -> Answering:
+    """The answering parts for ``settings`` (an LLM's only when ``llm_url`` is set).
+    ``idf(words) -> {word: idf}``: the keyword index's word weights, for the reader."""
+    window = settings.retrieval.date_window_days
+    if settings.answer.answerer == "reader":
+        from .reader_answerer import ReaderAnswerer
+
+        extractive = ReaderAnswerer(embedder, settings.answer, window, idf=idf)
+    elif settings.answer.answerer == "rules":
+        extractive = ExtractiveAnswerer(embedder, settings.answer, window)
+    else:
+        raise ConfigError(f"RAG_ANSWERER={settings.answer.answerer!r} is not one of: reader, "
+                          "rules")
     context = ContextFollowUp(settings.answer.context_turns)
     if not settings.llm.url:
         return Answering(context, extractive)

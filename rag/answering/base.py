@@ -20,6 +20,10 @@ class Plan:
     notice: str = ""  # one line for the user (e.g. why a rewrite failed)
     use_llm: bool = True  # False: answer extractively this time
     vector: object = None  # the embedding of ``question`` (set by the assistant)
+    # A follow-up is first searched within these articles (the previous turns'); when that
+    # does not answer, ``fallback_query`` is searched in the whole index.
+    scope_docs: list[str] = field(default_factory=list)
+    fallback_query: str = ""
 
 
 @runtime_checkable

@@ -1,7 +1,10 @@
 """Follow-up questions: what a question of a conversation means, before retrieval.
 
-- ``ContextFollowUp`` (no LLM): the earlier question(s) join the search query, and the
-  articles cited in the previous answer(s) get a small bonus when sentences are picked.
+- ``ContextFollowUp`` (no LLM): a follow-up ("Where is it based?") is searched first within
+  the articles the previous turn cited, with the previous turn's names carried into the
+  question ("Where is it based? Elgin Blenders Inc Dean Foods"); when that does not answer, the
+  earlier question, its names and the follow-up are searched in the whole index. The articles
+  cited before get a small bonus when sentences are picked.
 - ``LLMFollowUp``: the LLM rewrites the follow-up into a standalone question
   (condense-plus-context), which is searched and answered; if the rewrite fails, this turn is
   answered as ``ContextFollowUp`` would, extractively, with a notice.
@@ -9,8 +12,24 @@
 
 from __future__ import annotations
 
-from ..types import AnswerRequest
+from ..types import AnswerRequest, Turn
 from .base import Plan
+from .constraints import names
+
+
+def carried_names(turn: Turn, question: str) -> list[str]:
+    """The names of the previous turn that the follow-up does not repeat: those of its
+    question, and the answer phrases marked in its answer."""
+    out: list[str] = []
+    for c in turn.answer.citations:
+        if c.focus_start is not None and c.focus_end is not None:
+            out.append(c.quote[c.focus_start - c.start:c.focus_end - c.start])
+    words = turn.question.split(None, 1)
+    body = words[1] if len(words) > 1 else ""
+    out += [w for w in body.replace("?", " ").split()
+            if w.strip(".,;:").lower() in names(turn.question)]
+    asked = question.lower()
+    return [w for w in dict.fromkeys(out) if w.lower() not in asked]
 
 
 class ContextFollowUp:
@@ -22,8 +41,22 @@ class ContextFollowUp:
         context = list(request.context) or [t.question for t in recent]
         boost = set(request.boost_docs) | {c.doc_id for t in recent
                                            for c in t.answer.citations}
-        return Plan(question=request.question, query=" ".join([*context, request.question]),
-                    boost_docs=boost, use_llm=request.use_llm)
+        plain = Plan(question=request.question, query=" ".join([*context, request.question]),
+                     boost_docs=boost, use_llm=request.use_llm)
+        if not recent:
+            return plain
+        carried = " ".join(carried_names(recent[-1], request.question))
+        # the previous answer's articles and the other copies of their stories
+        scope = list(dict.fromkeys(
+            d for c in recent[-1].answer.citations
+            for d in [c.doc_id, *(o["doc_id"] for o in getattr(c, "also_in", []) or [])]))
+        question = f"{request.question} {carried}".strip()
+        if not scope:
+            plain.query = f"{plain.query} {carried}".strip()
+            return plain
+        return Plan(question=question, query=question, boost_docs=boost,
+                    use_llm=request.use_llm, scope_docs=scope,
+                    fallback_query=f"{plain.query} {carried}".strip())
 
 
 class LLMFollowUp:

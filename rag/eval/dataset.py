@@ -15,6 +15,20 @@ class Question:
     answers: list[str] = field(default_factory=list)
     gold_doc_ids: list[str] = field(default_factory=list)
     date: str = ""
+    standalone: str = ""  # for a turn of a conversation: the question rewritten to stand alone
+    turns: list[Question] | None = None  # a conversation: its turns, asked in order
+
+    @property
+    def is_conversation(self) -> bool:
+        return self.turns is not None
+
+
+def _question(row: dict, qid: str, date: str = "") -> Question:
+    return Question(id=qid, question=str(row["question"]),
+                    answers=[str(a) for a in row.get("answers") or []],
+                    gold_doc_ids=[str(g) for g in row.get("gold_doc_ids") or []],
+                    date=str(row.get("date") or date or ""),
+                    standalone=str(row.get("standalone") or ""))
 
 
 def load_questions(path: str | Path, limit: int | None = None) -> list[Question]:
@@ -31,13 +45,19 @@ def load_questions(path: str | Path, limit: int | None = None) -> list[Question]
             continue
         try:
             row = json.loads(line)
-            q = Question(id=str(row.get("id") or f"{path.stem}-{n}"),
-                         question=str(row["question"]),
-                         answers=[str(a) for a in row.get("answers") or []],
-                         gold_doc_ids=[str(g) for g in row.get("gold_doc_ids") or []],
-                         date=str(row.get("date") or ""))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise RagError(f"{path}:{n}: not a question in the datasets schema ({exc})") from exc
+            qid = str(row.get("id") or f"{path.stem}-{n}")
+            if "turns" in row:  # a conversation: {"id", "turns": [{"question", ...}, ...]}
+                turns = [_question(t, f"{qid}#{i + 1}", row.get("date") or "")
+                         for i, t in enumerate(row["turns"])]
+                if not turns:
+                    raise ValueError("a conversation with no turns")
+                q = Question(id=qid, question=turns[0].question, date=turns[0].date,
+                             turns=turns)
+            else:
+                q = _question(row, qid)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise RagError(f"{path}:{n}: not a question or conversation in the datasets "
+                           f"schema ({exc})") from exc
         out.append(q)
         if limit and len(out) >= limit:
             break

@@ -23,6 +23,7 @@ class ConfigReport:
     citations: dict
     latency_ms: dict
     unanswerable: dict | None = None
+    conversations: dict | None = None
     failures: dict = field(default_factory=dict)
     hit_curve: list = field(default_factory=list)  # hit@k for k = 1..DEPTH
 
@@ -45,6 +46,7 @@ class EvalReport:
     index_dirs: dict[str, str]
     seconds: float
     out: str | None = None
+    n_conversations: int = 0
 
     @property
     def primary(self) -> ConfigReport:
@@ -77,6 +79,8 @@ class EvalReport:
             "citations": p.citations,
             "latency_ms": p.latency_ms,
             "unanswerable": p.unanswerable,
+            "conversations": p.conversations,
+            "n_conversations": self.n_conversations,
             "settings": self.settings,
             "articles": self.articles,
             "questions": self.questions,
@@ -102,6 +106,9 @@ TABLE_COLUMNS = [
     ("verbatim", "citations", "quote_verbatim"), ("cited-sent", "citations", "sentence_coverage"),
     ("p50 ms", "latency_ms", "p50"), ("p95 ms", "latency_ms", "p95"),
     ("abstain-unans", "unanswerable", "abstention_rate"),
+    ("conv-1st", "conversations", "first_turn_contains"),
+    ("conv-follow", "conversations", "followup_contains"),
+    ("conv-alone", "conversations", "standalone_contains"),
 ]
 
 
@@ -170,13 +177,15 @@ def markdown_report(report: EvalReport, plots: list[str]) -> str:
         ["config", "mode", "description", "settings"],
         [[n, r.mode, r.description or "-", ", ".join(f"{k}={v}" for k, v in r.settings.items())]
          for n, r in report.configs.items()]), ""]
-    for section in ("retrieval", "answer", "citations", "latency_ms"):
+    for section in ("retrieval", "answer", "citations", "latency_ms", "unanswerable",
+                    "conversations"):
         keys = unique_in_order(k for r in report.configs.values()
                                for k in (getattr(r, section) or {}))
         if not keys:
             continue
         lines += [f"## {section}", "", md_table(
-            ["config", *keys], [[n, *(_fmt(getattr(r, section).get(k)) for k in keys)]
+            ["config", *keys],
+            [[n, *(_fmt((getattr(r, section) or {}).get(k)) for k in keys)]
                                 for n, r in report.configs.items()]), ""]
     lines += ["## Failures (count of questions per reason)", ""]
     for n, r in report.configs.items():
@@ -187,3 +196,26 @@ def markdown_report(report: EvalReport, plots: list[str]) -> str:
         lines += [f"![{p}]({p})", ""]
     return "\n".join(lines)
 
+
+
+def metric(report: EvalReport, path: str):
+    """A figure of the first configuration by its report.json path, e.g.
+    "answer.contains_answer_in_gold", "unanswerable.abstention_rate",
+    "conversations.followup_ratio" (None when the run has no such figure)."""
+    section, _, key = path.partition(".")
+    if not key:
+        return None
+    return (getattr(report.primary, section, None) or {}).get(key)
+
+
+def failing(report: EvalReport, bounds: list[tuple[str, float, str]]) -> list[str]:
+    """One line per bound the report does not meet: (METRIC, VALUE, ">=") for
+    ``--fail-under METRIC=VALUE``, (METRIC, VALUE, "<=") for ``--fail-over``."""
+    out = []
+    for path, bound, op in bounds:
+        got = metric(report, path)
+        if got is None:
+            out.append(f"{path}: not measured by this run (needs {op} {bound})")
+        elif (got < bound) if op == ">=" else (got > bound):
+            out.append(f"{path}: {got:.4f} {'<' if op == '>=' else '>'} {bound}")
+    return out

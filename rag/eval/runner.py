@@ -193,7 +193,10 @@ class Evaluator:
         bots = {}
         for cfg in self.configs:  # index first: the bar below then counts questions only
             bots[cfg.name] = self.assistant_for(cfg)
-        total = len(self.configs) * (len(self.questions) + len(self.unanswerable))
+        plain = [q for q in self.questions if not q.is_conversation]
+        convs = [q for q in self.questions if q.is_conversation]
+        total = len(self.configs) * (len(plain) + len(self.unanswerable)
+                                     + sum(len(c.turns) for c in convs))
         bar = tqdm(total=total, unit="q", desc="Evaluating", disable=not self.progress,
                    file=sys.stderr, dynamic_ncols=True)
         try:
@@ -201,20 +204,26 @@ class Evaluator:
                 bot = bots[cfg.name]
                 bar.set_postfix(config=cfg.name, refresh=False)
                 rows = []
-                for q in self.questions:
+                for q in plain:
                     rows.append(self.run_question(bot, cfg, q, answerable=True))
                     bar.update(1)
                 un_rows = []
                 for q in self.unanswerable:
                     un_rows.append(self.run_question(bot, cfg, q, answerable=False))
                     bar.update(1)
+                conv_rows = []
+                for conv in convs:
+                    conv_rows.extend(self.run_conversation(bot, cfg, conv))
+                    bar.update(len(conv.turns))
                 reports[cfg.name] = self.summarise(cfg, bot.settings, rows, un_rows)
-                per_question.extend(rows + un_rows)
+                reports[cfg.name].conversations = summarise_conversations(conv_rows)
+                per_question.extend(rows + un_rows + conv_rows)
         finally:
             bar.close()
         first = self.configs[0]
         report = EvalReport(
-            n_questions=len(self.questions), n_unanswerable=len(self.unanswerable),
+            n_questions=len(plain), n_unanswerable=len(self.unanswerable),
+            n_conversations=len(convs),
             articles=str(self.articles_path), questions=self.questions_label,
             unanswerable_questions=self.unanswerable_label,
             settings=settings_dict(bots[first.name].settings), configs=reports,
@@ -224,6 +233,34 @@ class Evaluator:
             write_outputs(report, per_question, Path(out))
             report.out = str(out)
         return report
+
+    def run_conversation(self, bot, cfg: EvalConfig, conv: Question) -> list[dict]:
+        """Ask a conversation's turns in order through the chat API; each follow-up is also
+        asked alone as its standalone rewrite (the upper bound of following the thread)."""
+        session = bot.chat()
+        rows = []
+        for i, turn in enumerate(conv.turns):
+            as_of = turn.date if (cfg.use_dates and turn.date) else None
+            t0 = time.perf_counter()
+            ans = session.ask(turn.question, as_of=as_of)
+            row = {"config": cfg.name, "set": "conversation", "id": turn.id,
+                   "conversation": conv.id, "turn": i + 1, "question": turn.question,
+                   "answers": turn.answers, "gold_doc_ids": turn.gold_doc_ids,
+                   "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
+                   "answer": ans.text, "status": ans.status, "abstained": ans.abstained,
+                   "contains_answer": (not ans.abstained
+                                       and contains_answer(ans.text, turn.answers)),
+                   "cites_gold": any(c.doc_id in turn.gold_doc_ids for c in ans.citations)}
+            if i and turn.standalone:
+                alone = bot.ask(turn.standalone, as_of=as_of, mode=cfg.mode)
+                row["standalone"] = turn.standalone
+                row["standalone_contains_answer"] = (not alone.abstained and contains_answer(
+                    alone.text, turn.answers))
+            row["failure"] = "" if row["contains_answer"] else (
+                "conversation: abstained" if ans.abstained else
+                "conversation: answer missing")
+            rows.append(row)
+        return rows
 
     def ask(self, bot, cfg: EvalConfig, q: Question):
         return bot.ask(q.question, as_of=q.date if (cfg.use_dates and q.date) else None,
@@ -359,6 +396,27 @@ class Evaluator:
                             n_questions=len(rows), retrieval=retrieval, answer=answer,
                             citations=citations, latency_ms=latency, unanswerable=unanswerable,
                             failures=dict(failures.most_common()), hit_curve=curve)
+
+
+def summarise_conversations(rows: list[dict]) -> dict | None:
+    """First turns and follow-ups apart; the follow-ups against their standalone rewrites."""
+    if not rows:
+        return None
+    first = [r for r in rows if r["turn"] == 1]
+    follow = [r for r in rows if r["turn"] > 1]
+    alone = [r for r in follow if "standalone_contains_answer" in r]
+    f_contains = mean(float(r["contains_answer"]) for r in follow)
+    s_contains = mean(float(r["standalone_contains_answer"]) for r in alone)
+    return {
+        "n_conversations": len(first), "n_followups": len(follow),
+        "first_turn_contains": _r(mean(float(r["contains_answer"]) for r in first)),
+        "followup_contains": _r(f_contains),
+        "standalone_contains": _r(s_contains),
+        "followup_ratio": _r(f_contains / s_contains) if f_contains is not None
+        and s_contains else None,
+        "followup_abstention": _r(mean(float(r["abstained"]) for r in follow)),
+        "followup_cites_gold": _r(mean(float(r["cites_gold"]) for r in follow)),
+    }
 
 
 def settings_dict(settings) -> dict:

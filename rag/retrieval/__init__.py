@@ -29,10 +29,11 @@ from .story_collapse import collapse
 __all__ = ["Candidate", "KeywordIndex", "KeywordSearcher", "Query", "Retriever", "STAGES",
            "Stage", "open_keyword_index", "register_keyword_index", "register_stage"]
 
-# name -> "module:function" taking RetrievalSettings and returning a Stage
+# name -> "module:function" taking (RetrievalSettings, embedder) and returning a Stage
 STAGES: dict[str, str | Callable] = {
     "sentence": "rag.retrieval.sentence_stage:create",
     "date": "rag.retrieval.date_stage:create",
+    "reader": "rag.retrieval.reader_stage:create",
 }
 
 
@@ -40,16 +41,17 @@ def register_stage(name: str, factory: Callable) -> None:
     STAGES[name] = factory
 
 
-def make_stages(settings) -> list[Stage]:
+def make_stages(settings, embedder=None) -> list[Stage]:
     out = []
-    for name in [s.strip() for s in settings.stages.split(",") if s.strip()]:
+    # "," or "+" between names ("+" inside a `rag eval` configuration, whose pairs use ",")
+    for name in [s.strip() for s in settings.stages.replace("+", ",").split(",") if s.strip()]:
         target = STAGES.get(name)
         if target is None:
             raise ConfigError(f"RAG_STAGES: unknown stage {name!r}; known: {', '.join(STAGES)}")
         if isinstance(target, str):
             module, _, func = target.partition(":")
             target = getattr(importlib.import_module(module), func)
-        out.append(target(settings))
+        out.append(target(settings, embedder))
     return out
 
 
@@ -61,18 +63,30 @@ class Retriever:
         self.embedder = embedder
         self.keyword = keyword
         self.settings = settings
-        self.stages = make_stages(settings) if stages is None else stages
+        self.stages = make_stages(settings, embedder) if stages is None else stages
+
+    def search_within(self, query: Query, doc_ids: list[str]) -> list[Passage]:
+        """The top passages of these articles only (every chunk of them is a candidate)."""
+        cands = {c.id: Candidate(c) for c in self.store.chunks_of(doc_ids)}
+        return self._rank(query, cands, self.keyword.searcher(self.store), scoped=True)
 
     def search(self, query: Query) -> list[Passage]:
         """The top passages for ``query`` (``query.top_k``, else settings.top_k)."""
+        return self._rank(query, {}, self.keyword.searcher(self.store))
+
+    def _rank(self, query: Query, cands: dict[str, Candidate], searcher,
+              scoped: bool = False) -> list[Passage]:
         s = self.settings
         mode = RetrievalMode(query.mode)
         query.mode = mode
-        searcher = self.keyword.searcher(self.store)
-        cands: dict[str, Candidate] = {}
+        if query.vector is None and mode is not RetrievalMode.BM25:
+            query.vector = self.embedder.embed_query(query.text)
+        if scoped:
+            if searcher.size:
+                for cid, score in searcher.scores_for(query.text, list(cands)).items():
+                    cands[cid].keyword = score
+            return self._finish(query, cands, searcher, mode)
         if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE):
-            if query.vector is None:
-                query.vector = self.embedder.embed_query(query.text)
             cands = dense_candidates(self.store, query, s.dense_k)
         if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25) and searcher.size:
             for chunk, score in searcher.search(query.text, query.filters, s.bm25_k):
@@ -81,6 +95,11 @@ class Retriever:
             missing = [cid for cid, c in cands.items() if c.keyword is None]
             for cid, score in searcher.scores_for(query.text, missing).items():
                 cands[cid].keyword = score
+        return self._finish(query, cands, searcher, mode)
+
+    def _finish(self, query: Query, cands: dict[str, Candidate], searcher,
+                mode: RetrievalMode) -> list[Passage]:
+        s = self.settings
         if not cands:
             return []
         if mode is not RetrievalMode.BM25:

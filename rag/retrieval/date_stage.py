@@ -22,5 +22,5 @@ class DatePrior:
             c.score += self.weight * recency_prior(ref, date_int(c.chunk.date), self.window_days)
 
 
-def create(settings) -> DatePrior:
+def create(settings, embedder=None) -> DatePrior:
     return DatePrior(settings.date_weight, settings.date_window_days)

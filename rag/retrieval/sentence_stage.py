@@ -44,5 +44,5 @@ class SentenceRescorer:
                 c.score += self.weight * best[id(c)]
 
 
-def create(settings) -> SentenceRescorer:
+def create(settings, embedder=None) -> SentenceRescorer:
     return SentenceRescorer(settings.sentence_weight, settings.sentence_rescore_k)

@@ -59,6 +59,9 @@ class Store(Protocol):
 
     def iter_chunks(self) -> Iterator[StoredChunk]: ...
 
+    def chunks_of(self, doc_ids: list[str]) -> list[StoredChunk]:
+        """Every chunk of these articles."""
+
     def count_chunks(self) -> int: ...
 
     def count_articles(self) -> int: ...

@@ -185,6 +185,15 @@ class ChromaStore:
             for cid, doc, meta in zip(ids, docs, metas, strict=True):
                 yield _stored(cid, doc or "", meta or {})
 
+    def chunks_of(self, doc_ids: list[str]) -> list[StoredChunk]:
+        if not doc_ids:
+            return []
+        got = self.chunks.get(where={"document_id": {"$in": list(doc_ids)}},
+                              include=["metadatas", "documents"])
+        return [_stored(cid, doc or "", meta or {})
+                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"],
+                                          strict=True)]
+
     def count_chunks(self) -> int:
         return self.chunks.count()
 

@@ -102,6 +102,11 @@ class MemoryStore:
             chunks = list(self._chunks.values())
         yield from chunks
 
+    def chunks_of(self, doc_ids: list[str]) -> list[StoredChunk]:
+        wanted = set(doc_ids)
+        with self._lock:
+            return [c for c in self._chunks.values() if c.doc_id in wanted]
+
     def count_chunks(self) -> int:
         return len(self._chunks)
 

@@ -9,12 +9,15 @@ def _turn(question, doc):
     return Turn(question, Answer(question, "x [1]", [cite], False))
 
 
-def test_context_follow_up_joins_the_last_question_and_boosts_its_articles():
+def test_context_follow_up_scopes_to_the_last_answer_and_carries_its_names():
     plan = ContextFollowUp(context_turns=1).resolve(AnswerRequest(
         "How many were arrested?", history=[_turn("Old?", "d0"), _turn("What did Ikaros do?",
                                                                          "d1")]))
-    assert plan.query == "What did Ikaros do? How many were arrested?"
-    assert plan.question == "How many were arrested?" and plan.boost_docs == {"d1"}
+    # searched first within the previous answer's article, with its names carried over;
+    # the whole index with the previous question joined when that cannot answer
+    assert plan.scope_docs == ["d1"] and plan.boost_docs == {"d1"}
+    assert plan.query == plan.question == "How many were arrested? Ikaros"
+    assert plan.fallback_query == "What did Ikaros do? How many were arrested? Ikaros"
     alone = ContextFollowUp(1).resolve(AnswerRequest("First?"))
     assert alone.query == "First?" and alone.boost_docs == set()
     given = ContextFollowUp(1).resolve(AnswerRequest("Q?", context=["Earlier?"],

@@ -242,3 +242,47 @@ def test_question_dates_keep_stale_articles_from_answering_recent_news(slice_run
             assert now.abstained and later in now.notice
     assert answered_then >= 0.75 * len(questions)
     assert answered_later <= answered_then - len(recent) // 2
+
+
+def test_fail_under_exits_1_with_the_failing_figures(tmp_path, capsys, monkeypatch):
+    """A gate for scripts and CI: a figure below its bound exits 1 and says which."""
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "fake")  # retrieval only: no model needed
+    monkeypatch.setenv("RAG_STORE", "memory")
+    arts = [{"id": "a", "text": "The harbour pier reopened after storm repairs on Monday."},
+            {"id": "b", "text": "The council approved a budget raising library funds."}]
+    qs = [{"id": "q1", "question": "When did the harbour pier reopen?", "answers": ["Monday"],
+           "gold_doc_ids": ["a"]},
+          {"id": "q2", "question": "What did the council approve?", "answers": ["a budget"],
+           "gold_doc_ids": ["b"]}]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in arts))
+    (tmp_path / "q.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qs))
+    args = ["eval", "--articles", str(tmp_path / "a.jsonl"), "--questions",
+            str(tmp_path / "q.jsonl"), "--index-dir", str(tmp_path / "idx"), "--out",
+            str(tmp_path / "out"), "--retrieval-only", "--quiet"]
+    assert main([*args, "--fail-under", "retrieval.hit@5=0.5"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--fail-under", "retrieval.hit@1=1.01",
+                 "--fail-under", "retrieval.mrr@10=0.1"]) == 1
+    err = capsys.readouterr().err
+    assert "FAIL retrieval.hit@1: 1.0000 < 1.01" in err and "mrr@10" not in err
+    assert main([*args, "--fail-under", "answer.nonsense=1"]) == 1
+    assert "not measured by this run" in capsys.readouterr().err
+    assert main([*args, "--fail-under", "hit@1"]) == 2  # a bad spec: one line, exit 2
+    assert "expected METRIC=NUMBER" in capsys.readouterr().err
+
+
+def test_conversation_lines_are_read_with_their_turns(tmp_path):
+    from rag.eval import load_questions
+
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"id": "c1", "date": "2022-06-12", "turns": [
+        {"question": "Which show did Netflix renew?", "answers": ["Squid Game"],
+         "gold_doc_ids": ["s"], "standalone": "Which show did Netflix renew?"},
+        {"question": "Who created it?", "answers": ["Hwang Dong-hyuk"], "gold_doc_ids": ["s"],
+         "standalone": "Who created Squid Game?"}]}) + "\n")
+    [conv] = load_questions(path)
+    assert conv.is_conversation and [t.id for t in conv.turns] == ["c1#1", "c1#2"]
+    assert conv.turns[1].standalone == "Who created Squid Game?"
+    assert conv.turns[1].date == "2022-06-12"

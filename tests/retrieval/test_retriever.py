@@ -58,7 +58,7 @@ def test_a_stage_is_added_through_the_door(tmp_path, bot):
                 if c.chunk.doc_id == "budget":
                     c.score -= 100
 
-    register_stage("demote-budget", lambda settings: Demote())
+    register_stage("demote-budget", lambda settings, embedder=None: Demote())
     try:
         other = Assistant(bot.settings.replace(stages="sentence,date,demote-budget"))
         other._parts["store"] = bot.store

@@ -1,0 +1,75 @@
+"""The answer phrase inside a quoted sentence: the name, number or date of the kind the question
+asks for that the question does not already say, nearest to the words the sentence shares with
+the question. Shown bold in the browser and the terminal (``Citation.focus_start/end``)."""
+
+from __future__ import annotations
+
+import re
+
+from ..text import tokenize
+from .question import AnswerType, answer_type, question_words
+
+_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November"
+           "|December|Jan\\.|Feb\\.|Aug\\.|Sept?\\.|Oct\\.|Nov\\.|Dec\\.")
+_DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_UNIT = (r"(?:\s+(?:percent|per cent|pct|million|billion|trillion|thousand|hundred|dollars?|"
+         r"euros?|pounds?|yen|points?|tonnes?|tons?|barrels?|kilometres?|kilometers?|miles?|"
+         r"meters?|metres?|feet|years?|months?|weeks?|days?|hours?|minutes?|people|men|women|"
+         r"children|[a-z]+s)\b){0,2}")
+_QUANTITY = re.compile(
+    r"(?:[$€£¥]\s?)?\b\d[\d,]*(?:\.\d+)?\b%?" + _UNIT
+    + r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+      r"forty|fifty|hundred|dozens?|half)\b" + _UNIT, re.I)
+_TIME = re.compile(
+    rf"(?:\b(?:{_DAYS}),?\s+)?\b(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
+    rf"|\b(?:{_DAYS})\b|\b(?:1[89]|20)\d\d\b")
+_NAME = re.compile(
+    r"[“\"][^”\"]{2,80}[”\"]"
+    r"|\b[A-Z][\w'’.&-]*(?:\s+(?:of|de|the|and|&|von|van|al)?\s*[A-Z][\w'’.&-]*)*")
+# Words that do not make a name new: company suffixes, titles before a name.
+_NOT_NEW = frozenset("co corp inc ltd plc llc co. corp. inc. ltd. group holdings mr mrs ms dr "
+                     "the of and de".split())
+_STOP = frozenset("The A An I In On At But And Or It He She They We This That These Those His "
+                  "Her Their Its As For If When While After Before So There What Who Which "
+                  "Where How Why Not No Yes Also Still Then Now Here Both Some Many Most "
+                  "All".split())
+
+
+def focus_span(question: str, sentence: str) -> tuple[int, int] | None:
+    """(start, end) in ``sentence`` of the answer phrase, or None when there is none to mark."""
+    kind = answer_type(question)
+    pattern = {AnswerType.QUANTITY: _QUANTITY, AnswerType.TIME: _TIME,
+               AnswerType.ENTITY: _NAME}.get(kind)
+    if pattern is None:
+        return None
+    qw = question_words(question)
+    qtok = set(tokenize([question])[0])
+    found = []
+    for m in pattern.finditer(sentence):
+        a, b = m.start(), m.end()
+        phrase = sentence[a:b].strip()
+        words = [w.lower().strip(".,;:“”\"'’") for w in phrase.split()]
+        if not phrase or (kind is AnswerType.ENTITY and (phrase in _STOP or a == 0
+                                                         and len(words) == 1)):
+            continue
+        if all(w in qw or w in _NOT_NEW for w in words if w):
+            continue  # the question says it already
+        # trim what the question already says from both ends ("Justice Samuel Alito")
+        toks = list(re.finditer(r"\S+", sentence[a:b]))
+        while len(toks) > 1 and _bare(toks[0].group(0)) in qw:
+            toks.pop(0)
+        while len(toks) > 1 and _bare(toks[-1].group(0)) in qw:
+            toks.pop()
+        found.append((a + toks[0].start(), a + toks[-1].end()))
+    if not found:
+        return None
+    # nearest to where the sentence speaks of what the question asks
+    anchors = [m.start() for m in re.finditer(r"\w+", sentence)
+               if tokenize([m.group(0)])[0] and tokenize([m.group(0)])[0][0] in qtok]
+    if not anchors:
+        return found[0]
+    return min(found, key=lambda s: min(abs(s[0] - x) for x in anchors))
+
+
+def _bare(word: str) -> str:
+    return word.lower().strip(".,;:“”\"'’")

@@ -212,7 +212,9 @@ def quote_html(c, quote: str) -> str:
     def keep(text: str) -> str:  # escaped, whitespace runs as one space, ends kept
         return escape(re.sub(r"\s+", " ", text), quote=True)
 
-    return f'{keep(quote[:a])}<b class="rag-focus">{keep(quote[a:b])}</b>{keep(quote[b:])}'.strip()
+    # <strong>, never <b>: an article's own markup shows as text, and tests look for tags
+    return (f'{keep(quote[:a])}<strong class="rag-focus">{keep(quote[a:b])}</strong>'
+            f'{keep(quote[b:])}').strip()
 
 
 def turn_panel(answer, articles: dict, turn: int, question: str) -> str:

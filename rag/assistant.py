@@ -71,15 +71,23 @@ class Assistant:
         return get_embedder(self.settings)
 
     @property
-    def retriever(self):
-        from .retrieval import Retriever, open_keyword_index
+    def keyword(self):
+        """The keyword index (derived from the store, kept in step by ingestion)."""
+        from .retrieval import open_keyword_index
 
-        store, embedder = self.store, self.embedder
+        return self._part("keyword", lambda: open_keyword_index(self.settings))
+
+    @property
+    def retriever(self):
+        from .embedding.compat import check_vectors
+        from .retrieval import Retriever
+
+        store, embedder, keyword = self.store, self.embedder, self.keyword
 
         def make():
             store.check_model(embedder.label, embedder.dim)
-            return Retriever(store, embedder, open_keyword_index(self.settings),
-                             self.settings.retrieval)
+            check_vectors(store, embedder)
+            return Retriever(store, embedder, keyword, self.settings.retrieval)
 
         return self._part("retriever", make)
 
@@ -110,16 +118,22 @@ class Assistant:
         from .sources import ReadLog, open_source
 
         log = ReadLog()
-        return self.ingest_articles(open_source(paths).articles(log), log, prune=prune,
-                                    progress=progress)
+        source = open_source(paths)
+        # Counting first (files, JSONL lines) gives the progress bar its ETA.
+        total = source.count() if progress and hasattr(source, "count") else None
+        return self.ingest_articles(source.articles(log), log, prune=prune, progress=progress,
+                                    total=total)
 
     def ingest_articles(self, articles, log=None, prune: bool = False,
-                        progress: bool = False) -> IngestReport:
+                        progress: bool = False, total: int | None = None) -> IngestReport:
         """Add or update articles from any iterable (a source's ``articles(log)``)."""
         from .ingest import ingest
 
-        return ingest(self.store, self.embedder, self.chunker, articles, log, prune=prune,
-                      progress=progress)
+        store = self.store
+        follow = getattr(self.keyword, "listener", None)
+        return ingest(store, self.embedder, self.chunker, articles, log, prune=prune,
+                      progress=progress, listener=follow(store) if follow else None,
+                      total=total)
 
     # --- questions -----------------------------------------------------------------------------
 
@@ -241,8 +255,13 @@ class Assistant:
             "size_bytes": store.size_on_disk(),
         }
 
+    def facets(self) -> dict:
+        """The indexed articles' sources and date range (first, last), from the keyword index
+        rather than the whole manifest."""
+        return self.keyword.searcher(self.store).facets()
+
     def sources(self) -> list[str]:
-        return sorted({r.source for r in self.store.records().values() if r.source})
+        return self.facets()["sources"]
 
     def check_question(self, question) -> str:
         if not isinstance(question, str):

@@ -148,7 +148,10 @@ class Evaluator:
 
     def index_dir_for(self, s) -> Path:
         src = self.articles_path.resolve()
-        key = hashlib.sha1(f"{src}|{s.model_label}".encode()).hexdigest()[:8]
+        # Each embedding backend gets an index of its own, so that comparing backends compares
+        # their vectors (PyTorch's keeps the key it always had).
+        backend = "" if s.embed_backend == "huggingface" else f"|{s.embed_backend}"
+        key = hashlib.sha1(f"{src}|{s.model_label}{backend}".encode()).hexdigest()[:8]
         return self.index_root / (f"{src.parent.name}-{src.stem}-{key}"
                                   f"-c{s.chunk_size}o{s.chunk_overlap}")
 

@@ -31,19 +31,31 @@ class ReadLog:
 # suffix -> reader(text, doc_id, where, log) -> iterator of articles (see register_format)
 Reader = Callable[[str, str, str, ReadLog], Iterator[Article]]
 _FORMATS: dict[str, Reader] = {}
+_STREAMED: set[str] = set()
 
 
-def register_format(suffixes, reader: Reader) -> None:
+def register_format(suffixes, reader: Reader, stream: bool = False) -> None:
     """Read files with these suffixes (".txt", ...) with ``reader(text, doc_id, where, log)``,
     which yields articles (their origin is set by the caller) and raises ValueError for a
-    file it cannot read at all."""
+    file it cannot read at all. With ``stream``, the reader gets the file's lines (an
+    iterator of str) instead of its whole text, and its articles are ingested as they come:
+    for formats holding many articles per file (JSON Lines), of any size."""
     for s in suffixes:
         _FORMATS[s.lower()] = reader
+        if stream:
+            _STREAMED.add(s.lower())
+        else:
+            _STREAMED.discard(s.lower())
 
 
 def reader_for(suffix: str) -> Reader | None:
     _load_builtin()
     return _FORMATS.get(suffix.lower())
+
+
+def is_streamed(suffix: str) -> bool:
+    _load_builtin()
+    return suffix.lower() in _STREAMED
 
 
 def supported_suffixes() -> list[str]:
@@ -76,6 +88,20 @@ def decode(data: bytes) -> tuple[str, str]:
     if _looks_binary(text):
         raise ValueError("binary file, not a text article")
     return text, f"not valid UTF-8 (bad byte at offset {bad}); read as {best.encoding}"
+
+
+def decode_line(data: bytes) -> tuple[str, str]:
+    """One line of a streamed file as text; returns (text, encoding used when not UTF-8)."""
+    try:
+        return data.decode("utf-8"), ""
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+    return str(best), best.encoding
 
 
 def _looks_binary(text: str) -> bool:

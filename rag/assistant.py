@@ -255,6 +255,11 @@ class Assistant:
             "size_bytes": store.size_on_disk(),
         }
 
+    def is_empty(self) -> bool:
+        """Nothing was ever ingested (from the index record: counting the chunks of a large
+        index takes seconds the first time)."""
+        return not self.store.index_info().get("generation")
+
     def facets(self) -> dict:
         """The indexed articles' sources and date range (first, last), from the keyword index
         rather than the whole manifest."""

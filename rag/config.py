@@ -71,10 +71,12 @@ class RetrievalSettings:
     # one of them found).
     dense_k: int = 150
     bm25_k: int = 150
-    # With a date or source filter, the store's nearest neighbours are first asked for this
-    # many times dense_k without the filter and filtered after (a filtered HNSW search is slow
-    # on a large index); too few left, and the store is asked with the filter.
+    # With a date or source filter, the store's nearest neighbours are first asked for
+    # filter_overfetch times dense_k without the filter and filtered after (a filtered HNSW
+    # search is slow on a large index); fewer than filter_min_dense left, and the store is
+    # asked with the filter (benchmarks/README.md, scale).
     filter_overfetch: int = 10
+    filter_min_dense: int = 30
     dense_weight: float = 0.7
     fusion: Fusion = Fusion.RELATIVE
     rrf_k: int = 60

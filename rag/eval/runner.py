@@ -138,7 +138,7 @@ class Evaluator:
         self.progress = progress
         self._stores: dict[Path, object] = {}
         self._articles: dict[tuple[Path, str], object] = {}
-        self._qvecs: dict[tuple[str, str], list[float]] = {}
+        self._qvecs: dict[tuple[str, str, str], list[float]] = {}
 
     # --- indexes ---
 
@@ -173,7 +173,7 @@ class Evaluator:
 
     def query_vector(self, bot, question: str):
         """The question's embedding, computed once for all configurations of a run."""
-        key = (bot.settings.model_label, question)
+        key = (bot.settings.model_label, bot.settings.embed_backend, question)
         if key not in self._qvecs:
             self._qvecs[key] = bot.embedder.embed_query(question)
         return self._qvecs[key]

@@ -168,13 +168,16 @@ class ChromaStore:
             return self._query(qvec, k, None)
         # Chroma's filtered HNSW search takes seconds on a large collection (p50 8.5 s at 10^6
         # chunks with a one-year filter), its unfiltered one milliseconds: ask for more
-        # neighbours without the filter and keep those that pass. When at least k pass they
-        # are exactly the k best that pass; otherwise ask Chroma with the filter.
-        wide_k = k * max(1, self.settings.retrieval.filter_overfetch)
+        # neighbours without the filter and keep those that pass. When k pass, they are the k
+        # best that pass; when fewer but at least filter_min_dense, they are the best ones
+        # and keyword search (filtered inside its index) brings the other candidates; fewer
+        # still (a narrow filter), Chroma is asked with the filter.
+        r = self.settings.retrieval
+        wide_k = k * max(1, r.filter_overfetch)
         wide = self._query(qvec, wide_k, None)
         kept = [(c, cos) for c, cos in wide if passes(c, filters)]
-        if len(kept) >= k or len(wide) < wide_k:  # enough, or the whole collection was seen
-            return kept[:k]
+        if len(kept) >= min(k, r.filter_min_dense) or len(wide) < wide_k:
+            return kept[:k]  # enough, or the whole collection was seen
         return self._query(qvec, k, _where(filters))
 
     def _query(self, qvec: list[float], k: int, where) -> list[tuple[StoredChunk, float]]:

@@ -125,7 +125,7 @@ def sentence_table(work: Path, bases: list[dict]):
     return {k: i for i, k in enumerate(keys)}, vecs
 
 
-def synthetic(bases: list[dict], n_chunks: int = 0, words_per_chunk: float = 150.0,
+def synthetic(bases: list[dict], n_chunks: int = 0, words_per_chunk: float = 122.0,
               n_articles: int = 0):
     """Articles until about n_chunks chunks (estimated from word counts), or n_articles."""
     rng = random.Random(SEED)

@@ -242,6 +242,8 @@ class Assistant:
         return self.store.get_article(doc_id)
 
     def stats(self) -> dict:
+        from .embedding.compat import built_with
+
         store = self.store
         info = store.index_info()
         return {
@@ -249,6 +251,7 @@ class Assistant:
             "articles": store.count_articles(),
             "chunks": store.count_chunks(),
             "embed_model": info.get("embed_model", self.settings.model_label),
+            "embed_backend": built_with(info) or self.settings.embed_backend,
             "dim": info.get("dim"),
             "chunker": info.get("chunker"),
             "generation": info.get("generation", 0),

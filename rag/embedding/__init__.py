@@ -36,6 +36,7 @@ _BACKENDS: dict[str, str | Callable] = {
     "huggingface": "rag.embedding.huggingface:create",
     "onnx": "rag.embedding.onnx:create",
     "onnx-int8": "rag.embedding.onnx:create_int8",
+    "openvino": "rag.embedding.openvino:create",
     "fake": "rag.embedding.fake:create",
 }
 _CACHE: dict[tuple, Embedder] = {}

@@ -58,22 +58,30 @@ class OnnxEmbedder:
         self.backend = "onnx-int8" if int8 else "onnx"
         self.batch_size = max(1, batch_size)
         folder = ensure_export(model_path, Path(cache_dir), int8)
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads or _cpus()
-        so.inter_op_num_threads = 1
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        so.log_severity_level = 3
-        self._session = ort.InferenceSession(str(folder / ONNX_FILE), sess_options=so,
-                                             providers=["CPUExecutionProvider"])
-        self._inputs = [i.name for i in self._session.get_inputs()]
+        self._open(folder / ONNX_FILE, threads or _cpus())
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tok.no_padding()
         # sentence-transformers' limit (256 for this model), not tokenizer.json's own (128)
         self._tok.enable_truncation(max_length=_max_length(model_path))
         self.dim = int(self._encode(["dimension probe"]).shape[1])
+
+    def _open(self, path: Path, threads: int) -> None:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), sess_options=so,
+                                             providers=["CPUExecutionProvider"])
+        self._inputs = [i.name for i in self._session.get_inputs()]
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The transformer's last hidden state for one padded batch."""
+        return self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -92,7 +100,7 @@ class OnnxEmbedder:
                 feeds["input_ids"][r, :n] = enc[i].ids
                 feeds["attention_mask"][r, :n] = 1
                 feeds["token_type_ids"][r, :n] = enc[i].type_ids
-            hidden = self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
+            hidden = self._run(feeds)
             mask = feeds["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

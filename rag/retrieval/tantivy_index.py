@@ -249,9 +249,10 @@ class TantivyIndex:
                 return TantivySearcher(None, None, "", False)
             if generation.endswith(":0") and not snap.size:
                 return snap  # a new, empty store: nothing to index yet
-            with store.write_lock():
-                self.catch_up(store)
-            return self.current()
+        # The store's lock first, then ours, as ingestion takes them (no deadlock).
+        with store.write_lock():
+            self.catch_up(store)
+        return self.current()
 
     def listener(self, store) -> _Listener:
         return _Listener(self, store)

@@ -53,3 +53,9 @@ def test_an_index_built_with_pytorch_answers_with_onnx(tmp_path):
     bot = Assistant(index_dir=tmp_path / "idx", embed_backend="onnx-int8")
     answer = bot.ask(IKAROS)
     assert "269 suspects" in answer.text and not answer.abstained
+
+
+def test_openvino_runs_the_same_export_when_installed():
+    pytest.importorskip("openvino")
+    ov = np.asarray(get_embedder(Settings(embed_backend="openvino")).embed_texts(TEXTS))
+    assert np.sum(ov * vectors("onnx"), axis=1).min() > 0.999

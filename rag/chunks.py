@@ -13,16 +13,21 @@ class Chunker:
     def __init__(self, chunk_size: int = 200, chunk_overlap: int = 30):
         from llama_index.core.node_parser import SentenceSplitter
 
+        from .text import sentence_pieces
+
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         # Sizes count text only: the title/date header is added to the embedded text later,
         # and kept small so that header + chunk stays within the model's 256 word pieces.
+        # Chunks end at the same sentence boundaries as answer sentences (rag/text.py).
         self._splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap,
-                                          include_metadata=False, include_prev_next_rel=False)
+                                          include_metadata=False, include_prev_next_rel=False,
+                                          chunking_tokenizer_fn=sentence_pieces)
 
     @property
     def signature(self) -> str:
-        return f"sentence-splitter/{self.chunk_size}/{self.chunk_overlap}"
+        # Part of every article's content hash: a new segmenter re-chunks on the next ingest.
+        return f"sentence-splitter/news-v1/{self.chunk_size}/{self.chunk_overlap}"
 
     def split(self, article: Article) -> list[Chunk]:
         text = article.text

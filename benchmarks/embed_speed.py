@@ -2,7 +2,7 @@
 their vectors are (cosine to PyTorch's) on 1,000 real chunks (issue 11).
 
     .venv/bin/python benchmarks/embed_speed.py [--chunks 1000] [--rounds 2]
-        [--backends huggingface,onnx,onnx-int8]
+        [--backends huggingface,onnx,onnx-int8,openvino]
 
 Each backend runs in a fresh process per round (its load time and RSS are its own), rounds
 interleave the backends (the machine is shared: load moves), and the figure per backend is the
@@ -74,7 +74,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--chunks", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--backends", default="huggingface,onnx,onnx-int8")
+    ap.add_argument("--backends", default="huggingface,onnx,onnx-int8,openvino")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:

@@ -160,7 +160,9 @@ class Settings:
 
     index_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "index_store")
     embed_model: str = ""  # empty: the bundled all-MiniLM-L6-v2
-    embed_backend: str = "huggingface"  # a name registered in rag/embedding
+    # A name registered in rag/embedding. OpenVINO: the fastest backend whose `rag eval` figures
+    # stay within 0.01 of PyTorch's (benchmarks/README.md, issue 11), about 3x PyTorch here.
+    embed_backend: str = "openvino"
     embed_cache_dir: Path = field(default_factory=_cache_dir)  # exported ONNX models
     # Measured on 2 cores with ~200-token chunks sorted by length: 16 ~41/s, 32 ~35/s.
     embed_batch_size: int = 16

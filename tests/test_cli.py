@@ -26,8 +26,8 @@ def index_dir(tmp_path_factory):
     proc = run("ingest", str(CORPUS), index_dir=d)
     assert proc.returncode == 0, proc.stderr
     assert "1 added" in proc.stdout
-    assert "Embedding" in proc.stderr  # the progress bar, with counts and rate
-    assert "chunk/s" in proc.stderr
+    # the progress bar: articles and chunks with their rates (and an ETA: the total is known)
+    assert "Ingesting" in proc.stderr and "article/s" in proc.stderr and "chunks/s" in proc.stderr
     return d
 
 

@@ -1,4 +1,4 @@
-"""The model on Intel's OpenVINO runtime (RAG_EMBED_BACKEND=openvino; the `openvino` extra).
+"""The model on Intel's OpenVINO runtime (RAG_EMBED_BACKEND=openvino, the default).
 
 It runs the ONNX file that rag/embedding/onnx.py exports (the same cache; OpenVINO reads ONNX
 directly), with the same tokenising and pooling. On a CPU with bf16 support (AVX512-BF16, AMX)
@@ -26,8 +26,8 @@ class OpenVinoEmbedder(OnnxEmbedder):
         try:
             import openvino as ov
         except ImportError as exc:
-            raise RagError("RAG_EMBED_BACKEND=openvino needs the openvino package: "
-                           "pip install -e '.[openvino]'") from exc
+            raise RagError("RAG_EMBED_BACKEND=openvino needs the openvino package (pip install "
+                           "-e .), or choose RAG_EMBED_BACKEND=onnx or huggingface") from exc
         core = ov.Core()
         self._compiled = core.compile_model(core.read_model(str(path)), "CPU", {
             "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"})

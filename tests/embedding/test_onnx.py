@@ -55,7 +55,7 @@ def test_an_index_built_with_pytorch_answers_with_onnx(tmp_path):
     assert "269 suspects" in answer.text and not answer.abstained
 
 
-def test_openvino_runs_the_same_export_when_installed():
-    pytest.importorskip("openvino")
+def test_openvino_the_default_runs_the_same_export():
+    assert Settings().embed_backend == "openvino"
     ov = np.asarray(get_embedder(Settings(embed_backend="openvino")).embed_texts(TEXTS))
     assert np.sum(ov * vectors("onnx"), axis=1).min() > 0.999

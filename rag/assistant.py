@@ -71,15 +71,24 @@ class Assistant:
         return get_embedder(self.settings)
 
     @property
-    def retriever(self):
-        from .retrieval import Retriever, open_keyword_index
+    def keyword(self):
+        """The keyword index (derived from the store, kept in step by ingestion)."""
+        from .retrieval import open_keyword_index
 
-        store, embedder = self.store, self.embedder
+        return self._part("keyword", lambda: open_keyword_index(self.settings))
+
+    @property
+    def retriever(self):
+        from .embedding.compat import check_vectors
+        from .retrieval import Retriever
+
+        store, embedder, keyword = self.store, self.embedder, self.keyword
 
         def make():
             store.check_model(embedder.label, embedder.dim)
-            return Retriever(store, embedder, open_keyword_index(self.settings),
-                             self.settings.retrieval, stories=self.story_lookup)
+            check_vectors(store, embedder)
+            return Retriever(store, embedder, keyword, self.settings.retrieval,
+                             stories=self.story_lookup)
 
         return self._part("retriever", make)
 
@@ -135,18 +144,24 @@ class Assistant:
 
         log = ReadLog()
         options = FetchOptions.from_settings(self.settings, allow_private=allow_private)
-        return self.ingest_articles(open_source(paths, options).articles(log), log,
-                                    prune=prune, progress=progress)
+        source = open_source(paths, options)
+        # Counting first (files, JSONL lines) gives the progress bar its ETA.
+        total = source.count() if progress and hasattr(source, "count") else None
+        return self.ingest_articles(source.articles(log), log, prune=prune, progress=progress,
+                                    total=total)
 
     def ingest_articles(self, articles, log=None, prune: bool = False,
-                        progress: bool = False) -> IngestReport:
+                        progress: bool = False, total: int | None = None) -> IngestReport:
         """Add or update articles from any iterable (a source's ``articles(log)``); each
-        written article joins its story of near-duplicate copies (rag/stories.py)."""
+        written article joins its story of near-duplicate copies (rag/stories.py), and the
+        keyword index follows each write."""
         from .ingest import ingest
 
-        return ingest(self.store, self.embedder, self.chunker, articles, log, prune=prune,
-                      progress=progress, stories=self.stories)
-
+        store = self.store
+        follow = getattr(self.keyword, "listener", None)
+        return ingest(store, self.embedder, self.chunker, articles, log, prune=prune,
+                      progress=progress, stories=self.stories,
+                      listener=follow(store) if follow else None, total=total)
     def watcher(self, feeds: list[str], *, allow_private: bool | None = None, log=None,
                 around_ingest=None):
         """A feed watcher (rag/sources/watch.py) that ingests into this index, with its state
@@ -313,6 +328,8 @@ class Assistant:
         return self.store.get_article(doc_id)
 
     def stats(self) -> dict:
+        from .embedding.compat import built_with
+
         store = self.store
         info = store.index_info()
         grouped = self.story_lookup.counts()
@@ -324,14 +341,25 @@ class Assistant:
             "stories": grouped["stories"],
             "stories_with_copies": grouped["with_copies"],
             "embed_model": info.get("embed_model", self.settings.model_label),
+            "embed_backend": built_with(info) or self.settings.embed_backend,
             "dim": info.get("dim"),
             "chunker": info.get("chunker"),
             "generation": info.get("generation", 0),
             "size_bytes": store.size_on_disk(),
         }
 
+    def is_empty(self) -> bool:
+        """Nothing was ever ingested (from the index record: counting the chunks of a large
+        index takes seconds the first time)."""
+        return not self.store.index_info().get("generation")
+
+    def facets(self) -> dict:
+        """The indexed articles' sources and date range (first, last), from the keyword index
+        rather than the whole manifest."""
+        return self.keyword.searcher(self.store).facets()
+
     def sources(self) -> list[str]:
-        return sorted({r.source for r in self.store.records().values() if r.source})
+        return self.facets()["sources"]
 
     def check_question(self, question) -> str:
         if not isinstance(question, str):

@@ -63,8 +63,16 @@ def embed_text(article: Article, chunk: Chunk) -> str:
 
     The same layout as llama-index's ``TextNode.get_content(MetadataMode.EMBED)`` with the
     default templates, which built every index so far (tests/test_chunks.py checks it)."""
-    lines = "\n".join(f"{k}: {v}" for k, v in header(article).items())
-    return f"{lines}\n\n{chunk.text}".strip()
+    return embed_text_from(header(article), chunk.text)
+
+
+HEADER_KEYS = ("title", "date", "source", "place")  # in the order header() gives them
+
+
+def embed_text_from(meta: dict, text: str) -> str:
+    """``embed_text`` from a chunk's stored metadata (which holds the header keys) and text."""
+    lines = "\n".join(f"{k}: {meta[k]}" for k in HEADER_KEYS if meta.get(k))
+    return f"{lines}\n\n{text}".strip()
 
 
 def _chunk_id(doc_id: str, start: int, end: int) -> str:

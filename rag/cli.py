@@ -294,7 +294,7 @@ def cmd_llm_serve(args) -> int:
 def _require_index(bot) -> None:
     from .types import RagError
 
-    if bot.store.count_chunks() == 0:
+    if bot.is_empty():
         raise RagError(f"the index at {bot.store.location} is empty: run `rag ingest PATH` first")
 
 

@@ -59,6 +59,11 @@ def _bundled_model() -> str:
         return "sentence-transformers/all-MiniLM-L6-v2"
 
 
+def _cache_dir() -> Path:
+    # Where exported models live (rag/embedding/onnx.py): per user, shared by every index.
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsrag"
+
+
 @dataclass(frozen=True)
 class RetrievalSettings:
     top_k: int = 8
@@ -66,6 +71,12 @@ class RetrievalSettings:
     # one of them found).
     dense_k: int = 150
     bm25_k: int = 150
+    # With a date or source filter, the store's nearest neighbours are first asked for
+    # filter_overfetch times dense_k without the filter and filtered after (a filtered HNSW
+    # search is slow on a large index); fewer than filter_min_dense left, and the store is
+    # asked with the filter (benchmarks/README.md, scale).
+    filter_overfetch: int = 10
+    filter_min_dense: int = 30
     dense_weight: float = 0.7
     fusion: Fusion = Fusion.RELATIVE
     rrf_k: int = 60
@@ -198,7 +209,10 @@ class Settings:
 
     index_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "index_store")
     embed_model: str = ""  # empty: the bundled all-MiniLM-L6-v2
-    embed_backend: str = "huggingface"  # a name registered in rag/embedding
+    # A name registered in rag/embedding. OpenVINO: the fastest backend whose `rag eval` figures
+    # stay within 0.01 of PyTorch's (benchmarks/README.md, issue 11), about 3x PyTorch here.
+    embed_backend: str = "openvino"
+    embed_cache_dir: Path = field(default_factory=_cache_dir)  # exported ONNX models
     # Measured on 2 cores with ~200-token chunks sorted by length: 16 ~41/s, 32 ~35/s.
     embed_batch_size: int = 16
     # all-MiniLM-L6-v2 reads at most 256 word pieces: chunks (with their title/date header)
@@ -210,7 +224,7 @@ class Settings:
     chroma_host: str = ""
     chroma_port: int = 8000
     collection: str = "news"
-    keyword_index: str = "bm25s"  # a name registered in rag/retrieval/keyword.py
+    keyword_index: str = "tantivy"  # a name registered in rag/retrieval/keyword.py
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
@@ -221,6 +235,7 @@ class Settings:
 
     def __post_init__(self):
         object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser())
+        object.__setattr__(self, "embed_cache_dir", Path(self.embed_cache_dir).expanduser())
 
     @property
     def model_name(self) -> str:

@@ -5,6 +5,15 @@ one has its chunks replaced, and ``prune`` removes the articles whose files or l
 Articles stream through in batches: the manifest is asked about one batch at a time, and
 chunks are embedded and written group by group, each article's manifest record after its
 chunks, so an interrupted run leaves a consistent index and the next run redoes only the rest.
+
+Memory does not grow with the corpus, but for one entry per article of this run (about 150
+bytes: its id, to catch two files giving the same id and, with ``prune``, to know which
+stored articles are gone) and the report's id lists.
+
+Derived indexes (the keyword index) follow through a ``StoreListener``: told about each write
+after the store has it, and committed with the store's generation. The generation is bumped
+before the first write of a run too, so that a run killed half way leaves the store's
+generation ahead of the derived index, which then repairs itself.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ GROUP_CHUNKS = 256  # chunks embedded and written together: bounds memory and lo
 BATCH_ARTICLES = 256  # articles checked against the manifest at once
 # Extra fields that change on every fetch of an unchanged page: not part of its content.
 VOLATILE_EXTRA = ("fetched_at", "fetched_url")
+CHECKPOINT_SECONDS = 300  # a long run commits the derived indexes this often
 
 
 def content_hash(article: Article, salt: str = "") -> str:
@@ -38,26 +48,32 @@ def content_hash(article: Article, salt: str = "") -> str:
 
 
 def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog | None = None,
-           prune: bool = False, progress: bool = True, stories=None) -> IngestReport:
+           prune: bool = False, progress: bool = True, stories=None, listener=None,
+           total: int | None = None) -> IngestReport:
     """Add or update ``articles`` in ``store``; ``log`` is the source's read log (its failures
     and warnings go into the report; with ``prune``, the origins it read whole and the folders
     it walked say which stored articles are gone). ``stories`` (a rag.stories.StoryIndex) is
-    kept in step: written articles join their story, removed ones leave it."""
+    kept in step: written articles join their story, removed ones leave it. ``listener``: a
+    StoreListener told about each write (the keyword index); ``total``: the number of articles
+    expected, for the progress bar's ETA."""
     from tqdm import tqdm
+
+    from .embedding.compat import check_vectors
 
     started = time.perf_counter()
     log = log or ReadLog()
     report = IngestReport()
     store.check_model(embedder.label, embedder.dim)
-    run = _Run(store, embedder, chunker, report,
+    check_vectors(store, embedder)
+    run = _Run(store, embedder, chunker, report, listener or _NoListener(),
                salt=f"{chunker.signature}|{embedder.label}", stories=stories)
-    bar = tqdm(unit="chunk", desc="Embedding", disable=not progress, file=sys.stderr,
-               dynamic_ncols=True, smoothing=0.1)
-    run.bar = bar
+    run.bar = tqdm(total=total, unit="article", desc="Ingesting", disable=not progress,
+                   file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
     try:
         with store.write_lock():
             if stories is not None:
                 stories.prepare(store)  # what other processes saved; group older articles
+            run.listener.begin()
             try:
                 batch: list[Article] = []
                 for article in articles:
@@ -69,45 +85,69 @@ def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog |
                     run.batch(batch)
                 run.flush()
                 if prune:
-                    gone = _prunable(store.records(), run.seen, log)
+                    gone = _prunable(store.records(), run.owner, log)
                     if gone:
-                        run.changed = True
+                        run.dirty()
                         store.delete(gone)
+                        run.listener.deleted(gone)
                         report.removed.extend(gone)
                         if stories is not None:
                             stories.remove(gone)
             finally:
-                if run.changed:
-                    store.bump(embedder.label, embedder.dim, chunker.signature)
-                if stories is not None:
-                    stories.save()
+                try:
+                    run.checkpoint()
+                finally:
+                    run.listener.end()
+                    if stories is not None:
+                        stories.save()
     finally:
-        bar.close()
+        run.bar.close()
         report.failed.extend(log.failed)
         report.warnings.extend(log.warnings)
         report.seconds = time.perf_counter() - started
     return report
 
 
+class _NoListener:
+    def begin(self) -> None: ...
+
+    def added(self, items, replaced) -> None: ...
+
+    def deleted(self, doc_ids) -> None: ...
+
+    def committed(self, generation: str) -> None: ...
+
+    def end(self) -> None: ...
+
+
 class _Run:
-    def __init__(self, store, embedder, chunker, report: IngestReport, salt: str,
+    def __init__(self, store, embedder, chunker, report: IngestReport, listener, salt: str,
                  stories=None):
         self.store, self.embedder, self.chunker, self.report = store, embedder, chunker, report
+        self.listener = listener
         self.salt = salt
         self.stories = stories
-        self.owner: dict[str, str] = {}  # id -> origin, for this run
-        self.seen: set[str] = set()
+        # id -> index of its origin in self.origins, for every article of this run
+        self.owner: dict[str, int] = {}
+        self.origins: dict[str, int] = {}
         self.group: list = []
         self.group_chunks = 0
-        self.changed = False
+        self.uncommitted = False  # written since the last generation bump
+        self.last_commit = time.monotonic()
+        self.started = time.monotonic()
         self.bar = None
+
+    def _origin(self, origin: str) -> int:
+        return self.origins.setdefault(origin, len(self.origins))
 
     def batch(self, articles: list[Article]) -> None:
         records = self.store.records([a.id for a in articles])
         moved = []
+        done = 0
         for article in articles:
             rec = records.get(article.id)
-            taken_here = self.owner.get(article.id, article.origin) != article.origin
+            here = self._origin(article.origin)
+            taken_here = self.owner.get(article.id, here) != here
             taken_before = (rec is not None and rec.origin and rec.origin != article.origin
                             and Path(rec.origin).exists())
             # A URL's id is the article's (a canonical URL, a feed entry's id): the same id
@@ -117,8 +157,7 @@ class _Run:
                 suffix = hashlib.sha1(article.origin.encode()).hexdigest()[:6]
                 article.id = f"{article.id}~{suffix}"
                 rec = self.store.records([article.id]).get(article.id)
-            self.owner[article.id] = article.origin
-            self.seen.add(article.id)
+            self.owner[article.id] = here
             h = content_hash(article, self.salt)
             if rec is not None and rec.hash == h:
                 self.report.skipped.append(article.id)
@@ -126,6 +165,7 @@ class _Run:
                     # Stored but never grouped (an index from before stories, or a run
                     # stopped between the store write and the story save).
                     self.stories.assign_article(article)
+                done += 1
                 if rec.origin != article.origin:  # the file moved: remember where it is now
                     moved.append((article, h, rec.n_chunks))
                 continue
@@ -136,6 +176,24 @@ class _Run:
                 self.flush()
         if moved:
             self.store.put_records(moved)
+        self._progress(done)
+
+    def dirty(self) -> None:
+        """Bump the generation before the first write since the last bump: a run killed before
+        its end then leaves the store ahead of what derived indexes recorded."""
+        if not self.uncommitted:
+            self.store.bump(self.embedder.label, self.embedder.dim, self.chunker.signature,
+                            getattr(self.embedder, "backend", ""))
+            self.uncommitted = True
+
+    def checkpoint(self) -> None:
+        """Bump the generation and commit the derived indexes with it."""
+        if self.uncommitted:
+            self.store.bump(self.embedder.label, self.embedder.dim, self.chunker.signature,
+                            getattr(self.embedder, "backend", ""))
+            self.uncommitted = False
+            self.listener.committed(self.store.generation())
+        self.last_commit = time.monotonic()
 
     def flush(self) -> None:
         if not self.group:
@@ -147,8 +205,10 @@ class _Run:
         for article, h, _s, chunks in group:
             items.append((article, h, chunks, vectors[i:i + len(chunks)]))
             i += len(chunks)
-        self.changed = True
+        self.dirty()
         self.store.add(items)
+        self.listener.added([(a, h, chunks) for a, h, chunks, _v in items],
+                            [a.id for a, _h, status, _c in group if status == "updated"])
         if self.stories is not None:
             for article, *_rest in group:
                 self.stories.assign_article(article)
@@ -156,10 +216,18 @@ class _Run:
         for article, _h, status, _chunks in group:
             (self.report.added if status == "added" else self.report.updated).append(article.id)
         self.report.chunks_written += len(texts)
-        if self.bar is not None:
-            self.bar.update(len(texts))
-            self.bar.set_postfix(articles=len(self.report.added) + len(self.report.updated),
+        self._progress(len(group))
+        if time.monotonic() - self.last_commit > CHECKPOINT_SECONDS:
+            self.checkpoint()
+
+    def _progress(self, articles: int) -> None:
+        if self.bar is None or self.bar.disable:
+            return
+        elapsed = max(1e-6, time.monotonic() - self.started)
+        self.bar.set_postfix_str(f"{self.report.chunks_written} chunks, "
+                                 f"{self.report.chunks_written / elapsed:.1f} chunks/s",
                                  refresh=False)
+        self.bar.update(articles)
 
 
 def _prunable(records, seen_ids, log: ReadLog) -> list[str]:

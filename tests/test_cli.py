@@ -26,8 +26,8 @@ def index_dir(tmp_path_factory):
     proc = run("ingest", str(CORPUS), index_dir=d)
     assert proc.returncode == 0, proc.stderr
     assert "1 added" in proc.stdout
-    assert "Embedding" in proc.stderr  # the progress bar, with counts and rate
-    assert "chunk/s" in proc.stderr
+    # the progress bar: articles and chunks with their rates (and an ETA: the total is known)
+    assert "Ingesting" in proc.stderr and "article/s" in proc.stderr and "chunks/s" in proc.stderr
     return d
 
 
@@ -96,7 +96,10 @@ def test_ingest_bad_inputs_reports_each_and_keeps_the_rest(index_dir, tmp_path):
 
 
 def test_as_of_keeps_old_answers_for_timeless_questions_not_for_this_weeks_news(index_dir):
-    proc = run("ask", "--json", "--as-of", "2026-11-28", IKAROS, index_dir=index_dir)
+    # A clear timeless question: the vague IKAROS one scored 0.5003 against the 0.5 threshold
+    # as of 2026 with PyTorch's vectors, so that any other backend's rounding could tip it.
+    timeless = "How many suspects did operation Ikaros identify?"
+    proc = run("ask", "--json", "--as-of", "2026-11-28", timeless, index_dir=index_dir)
     assert proc.returncode == 0, proc.stderr
     assert "269 suspects" in json.loads(proc.stdout)["answer"]
     recent = "Which police operation identified 269 suspects this week?"

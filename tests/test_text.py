@@ -204,3 +204,28 @@ def test_the_segmenter_cuts_chunks_and_answer_sentences_alike():
         # a chunk ends where a sentence does, unless that sentence alone is longer than a chunk
         assert chunk.end == b or b - a > chunk.end - chunk.start, text[chunk.end - 30:chunk.end]
     assert "".join(segment.sentence_pieces(text)) == text
+
+
+def test_keyword_tokens_equal_bm25s_tokens():
+    """rag.text.tokenize (word cache, vendored stop words) gives exactly bm25s.tokenize's
+    tokens, the ones the retrieval figures in benchmarks/README.md were measured with."""
+    import bm25s
+    import Stemmer
+    from conftest import require_datasets
+
+    root = require_datasets("realtimeqa-2022", "reuters21578")
+    texts = []
+    for name in ("realtimeqa-2022", "reuters21578"):
+        with (root / name / "articles.jsonl").open(encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                if i % 7 == 0:
+                    a = json.loads(line)
+                    texts.append(f"{a.get('title', '')}\n{a['text']}")
+                if len(texts) > 600 * (1 + (name == "reuters21578")):
+                    break
+    texts += ["", "A an THE", "Ünïcödé naïve café's 3rd 42 x", "U.S.-China talks; e-mail_x 2022"]
+    want = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
+                          show_progress=False, return_ids=False)
+    assert segment.tokenize(texts) == [list(t) for t in want]
+    assert segment.tokenize(texts) == [list(t) for t in want]  # again, from the word cache
+    assert segment.STOPWORDS_EN == frozenset(bm25s.stopwords.STOPWORDS_EN)

@@ -355,20 +355,21 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     log.setLevel(logging.INFO)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    logging.getLogger("rag.keyword").setLevel(logging.INFO)  # say when it repairs itself
     bot = Assistant(settings)
     credentials = parse_auth(auth if auth is not None else bot.settings.ui.auth)
-    if ensure_corpus and bot.store.count_chunks() == 0:
+    if ensure_corpus and bot.is_empty():
         corpus = PROJECT_ROOT / "corpus"
         if corpus.is_dir():
             print(f"The index at {bot.store.location} is empty: indexing {corpus} first.",
                   flush=True)
             report = bot.ingest([corpus], progress=True)
             print(report.summary(), flush=True)
-    if bot.store.count_chunks() == 0:
+    if bot.is_empty():
         print("warning: the index is empty; add articles in the Corpus tab or with "
               "`rag ingest PATH`", flush=True)
     else:
-        bot.ask("warm up")  # load the model and the BM25 index now, not on the first question
+        bot.ask("warm up")  # load the model and open the indexes now, not on the first question
     if not is_loopback(host) and credentials is None:
         print(f"warning: serving on {host} without a login; anyone who can reach it can use "
               "it. Set --auth USER:PASS or RAG_AUTH.", flush=True)

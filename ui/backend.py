@@ -100,13 +100,9 @@ class Backend:
         with self._info_lock:
             if self._info is not None and self._info[0] == generation:
                 return self._info[1]
-        records = store.records()
-        dates = sorted(r.date for r in records.values() if r.date)
-        info = {
-            "stats": self.assistant.stats(),
-            "dates": (dates[0], dates[-1]) if dates else None,
-            "sources": sorted({r.source for r in records.values() if r.source}),
-        }
+        facets = self.assistant.facets()  # not store.records(): that reads every article
+        info = {"stats": self.assistant.stats(), "dates": facets["dates"],
+                "sources": facets["sources"]}
         with self._info_lock:
             self._info = (generation, info)
         return info

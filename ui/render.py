@@ -275,7 +275,9 @@ def stats_html(stats: dict, dates: tuple[str, str] | None, n_sources: int) -> st
         ("Passages (chunks)", f"{stats.get('chunks', 0):,}"),
         ("Dates", f"{dates[0]} to {dates[1]}" if dates else "none known"),
         ("Sources", f"{n_sources:,}"),
-        ("Embedding model", f"{stats.get('embed_model', '')} ({stats.get('dim') or '?'} dims)"),
+        ("Embedding model", f"{stats.get('embed_model', '')} ({stats.get('dim') or '?'} dims"
+                            + (f", {stats['embed_backend']}" if stats.get("embed_backend") else "")
+                            + ")"),
         ("Index", str(stats.get("index", ""))),
         ("Size on disk", f"{size / 1e6:.1f} MB" if size else "\u2013"),
     ]

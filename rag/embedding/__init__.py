@@ -20,8 +20,11 @@ from ..types import ConfigError
 
 @runtime_checkable
 class Embedder(Protocol):
-    label: str  # recorded in the index: vectors of two labels never mix
+    label: str  # the model, recorded in the index: vectors of two labels never mix
     dim: int
+    # The backend, recorded too: another backend of the same model may use the index when
+    # its vectors agree (rag/embedding/compat.py).
+    backend: str
 
     def embed_texts(self, texts: list[str]) -> list[list[float]]: ...
 
@@ -31,6 +34,9 @@ class Embedder(Protocol):
 # name -> "module:function" (loaded on first use) or a factory registered at run time
 _BACKENDS: dict[str, str | Callable] = {
     "huggingface": "rag.embedding.huggingface:create",
+    "onnx": "rag.embedding.onnx:create",
+    "onnx-int8": "rag.embedding.onnx:create_int8",
+    "openvino": "rag.embedding.openvino:create",
     "fake": "rag.embedding.fake:create",
 }
 _CACHE: dict[tuple, Embedder] = {}
@@ -52,7 +58,7 @@ def backends() -> list[str]:
 def get_embedder(settings) -> Embedder:
     """One model per process and configuration: loading one takes seconds and hundreds of MB."""
     name = settings.embed_backend
-    key = (name, settings.model_name, settings.embed_batch_size)
+    key = (name, settings.model_name, settings.embed_batch_size, str(settings.embed_cache_dir))
     with _LOCK:
         if key not in _CACHE:
             _CACHE[key] = _factory(name)(settings)

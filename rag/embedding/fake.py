@@ -16,6 +16,7 @@ DIM = 64
 class FakeEmbedder:
     label = "fake:hashed-words-64"
     dim = DIM
+    backend = "fake"
 
     def _vec(self, text: str) -> list[float]:
         from ..text import tokenize

@@ -7,6 +7,8 @@ from ..types import RagError
 
 
 class HuggingFaceEmbedder:
+    backend = "huggingface"
+
     def __init__(self, model_name: str, label: str, batch_size: int = 16):
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 

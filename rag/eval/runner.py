@@ -138,7 +138,7 @@ class Evaluator:
         self.progress = progress
         self._stores: dict[Path, object] = {}
         self._articles: dict[tuple[Path, str], object] = {}
-        self._qvecs: dict[tuple[str, str], list[float]] = {}
+        self._qvecs: dict[tuple[str, str, str], list[float]] = {}
 
     # --- indexes ---
 
@@ -148,7 +148,10 @@ class Evaluator:
 
     def index_dir_for(self, s) -> Path:
         src = self.articles_path.resolve()
-        key = hashlib.sha1(f"{src}|{s.model_label}".encode()).hexdigest()[:8]
+        # Each embedding backend gets an index of its own, so that comparing backends compares
+        # their vectors (PyTorch's keeps the key it always had).
+        backend = "" if s.embed_backend == "huggingface" else f"|{s.embed_backend}"
+        key = hashlib.sha1(f"{src}|{s.model_label}{backend}".encode()).hexdigest()[:8]
         return self.index_root / (f"{src.parent.name}-{src.stem}-{key}"
                                   f"-c{s.chunk_size}o{s.chunk_overlap}")
 
@@ -170,7 +173,7 @@ class Evaluator:
 
     def query_vector(self, bot, question: str):
         """The question's embedding, computed once for all configurations of a run."""
-        key = (bot.settings.model_label, question)
+        key = (bot.settings.model_label, bot.settings.embed_backend, question)
         if key not in self._qvecs:
             self._qvecs[key] = bot.embedder.embed_query(question)
         return self._qvecs[key]

@@ -1,9 +1,10 @@
-"""BM25 with bm25s, kept in memory and in a folder beside the store.
+"""BM25 with bm25s, kept in memory and in a folder beside the store (RAG_KEYWORD_INDEX=bm25s).
 
-Rebuilt from the stored chunks whenever the store's generation changes. We use bm25s directly
-rather than llama-index's BM25Retriever because that one cannot be built from a Chroma-backed
-index and has no way to apply metadata filters, while bm25s scores every chunk at once and
-takes a mask.
+Rebuilt from the stored chunks whenever the store's generation changes, and loaded whole: fine
+for tens of thousands of chunks; tantivy_index.py (the default) is the one that grows. We use
+bm25s directly rather than llama-index's BM25Retriever because that one cannot be built from a
+Chroma-backed index and has no way to apply metadata filters, while bm25s scores every chunk at
+once and takes a mask.
 """
 
 from __future__ import annotations
@@ -84,6 +85,14 @@ class Bm25sSearcher:
             out[w] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
         return out
 
+    def facets(self) -> dict:
+        dated = self.date_ints[self.date_ints > 0]
+        dates = None
+        if dated.size:
+            dates = tuple(f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}"
+                          for d in (int(dated.min()), int(dated.max())))
+        return {"sources": sorted({s for s in self.sources if s}), "dates": dates}
+
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
@@ -103,6 +112,9 @@ class Bm25sIndex:
         self.folder = folder
         self._current: Bm25sSearcher | None = None
         self._lock = threading.Lock()
+
+    def listener(self, store) -> None:
+        return None  # rebuilt from the store when its generation changes
 
     def searcher(self, store) -> Bm25sSearcher:
         """The searcher for the store's current state. A changed store gets a new searcher,

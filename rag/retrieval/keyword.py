@@ -2,7 +2,10 @@
 
 The index is derived data: ``searcher(store)`` brings it up to date with the store's generation
 (rebuilding or updating from the stored chunks, never re-embedding) and returns a searcher
-that stays consistent while a search uses it, even if the store changes meanwhile.
+that stays consistent while a search uses it, even if the store changes meanwhile. An index
+that can follow changes returns a ``StoreListener`` from ``listener(store)``; ingestion tells
+it about each write, so that it never needs a rebuild (``tantivy_index.py``). One that cannot
+returns None and is rebuilt when the generation changes (``bm25s_index.py``).
 Implementations are registered by name and chosen by ``settings.keyword_index``.
 """
 
@@ -19,6 +22,7 @@ from ..types import ConfigError, Filters, StoredChunk
 @runtime_checkable
 class KeywordSearcher(Protocol):
     size: int  # chunks indexed
+    generation: str  # the store generation this state reflects
 
     def search(self, query: str, filters: Filters | None,
                k: int) -> list[tuple[StoredChunk, float]]:
@@ -30,13 +34,22 @@ class KeywordSearcher(Protocol):
     def idf(self, words: list[str]) -> dict[str, float]:
         """Inverse document frequency of indexed (tokenised) words."""
 
+    def facets(self) -> dict:
+        """What the indexed articles span: ``{"sources": [...], "dates": (first, last) or
+        None}`` (for the corpus panel and filters, without reading the store's manifest)."""
+
 
 @runtime_checkable
 class KeywordIndex(Protocol):
     def searcher(self, store) -> KeywordSearcher: ...
 
+    def listener(self, store):
+        """A ``StoreListener`` that keeps this index in step with ingestion, or None when the
+        index is instead rebuilt whenever the store's generation changes."""
+
 
 _INDEXES: dict[str, str | Callable] = {
+    "tantivy": "rag.retrieval.tantivy_index:TantivyIndex",
     "bm25s": "rag.retrieval.bm25s_index:Bm25sIndex",
 }
 

@@ -45,18 +45,26 @@ class ReadLog:
 Reader = Callable[[str, str, str, ReadLog], Iterator[Article]]
 _FORMATS: dict[str, Reader] = {}
 _DECODERS: dict[str, Callable[[bytes], str]] = {}
+_STREAMED: set[str] = set()
 
 
-def register_format(suffixes, reader: Reader, decode: Callable[[bytes], str] | None = None
-                    ) -> None:
+def register_format(suffixes, reader: Reader, decode: Callable[[bytes], str] | None = None,
+                    stream: bool = False) -> None:
     """Read files with these suffixes (".txt", ...) with ``reader(text, doc_id, where, log)``,
     which yields articles (their origin is set by the caller) and raises ValueError for a
     file it cannot read at all. ``decode(bytes) -> str`` replaces the default decoding (UTF-8,
-    else a detected encoding with a warning) for a format whose encoding is known."""
+    else a detected encoding with a warning) for a format whose encoding is known. With
+    ``stream``, the reader gets the file's lines (an iterator of str) instead of its whole
+    text, and its articles are ingested as they come: for formats holding many articles per
+    file (JSON Lines), of any size."""
     for s in suffixes:
         _FORMATS[s.lower()] = reader
         if decode is not None:
             _DECODERS[s.lower()] = decode
+        if stream:
+            _STREAMED.add(s.lower())
+        else:
+            _STREAMED.discard(s.lower())
 
 
 def reader_for(suffix: str) -> Reader | None:
@@ -67,6 +75,11 @@ def reader_for(suffix: str) -> Reader | None:
 def decoder_for(suffix: str) -> Callable[[bytes], str] | None:
     _load_builtin()
     return _DECODERS.get(suffix.lower())
+
+
+def is_streamed(suffix: str) -> bool:
+    _load_builtin()
+    return suffix.lower() in _STREAMED
 
 
 def supported_suffixes() -> list[str]:
@@ -103,6 +116,20 @@ def decode(data: bytes) -> tuple[str, str]:
     if _looks_binary(text):
         raise ValueError("binary file, not a text article")
     return text, f"not valid UTF-8 (bad byte at offset {bad}); read as {best.encoding}"
+
+
+def decode_line(data: bytes) -> tuple[str, str]:
+    """One line of a streamed file as text; returns (text, encoding used when not UTF-8)."""
+    try:
+        return data.decode("utf-8"), ""
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+    return str(best), best.encoding
 
 
 def _looks_binary(text: str) -> bool:

@@ -1,18 +1,26 @@
-"""JSON Lines: one article per line in the datasets' schema; a bad line never costs the rest."""
+"""JSON Lines: one article per line in the datasets' schema; a bad line never costs the rest.
+
+Streamed: the reader gets the file line by line (rag/sources/paths.py), so a file of any size
+is read with the memory of one line, plus the ids seen in it (to report duplicates).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..types import Article, Failure
 from .base import ReadLog, article_from_record, register_format
 
 
-def read_jsonl(text: str, doc_id: str, where: str, log: ReadLog) -> Iterator[Article]:
+def read_jsonl(lines: Iterable[str] | str, doc_id: str, where: str,
+               log: ReadLog) -> Iterator[Article]:
+    """The articles of JSONL ``lines`` (an iterable of lines, or the whole text)."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
     seen: set[str] = set()
     bad = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         at = f"{where}:{lineno}"
@@ -38,4 +46,4 @@ def read_jsonl(text: str, doc_id: str, where: str, log: ReadLog) -> Iterator[Art
         log.warnings.append(f"{where}: {bad} line(s) could not be read; the others were")
 
 
-register_format([".jsonl"], read_jsonl)
+register_format([".jsonl"], read_jsonl, stream=True)

@@ -6,7 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..types import Article, Failure
-from .base import MAX_FILE_BYTES, ReadLog, decode, decoder_for, reader_for, supported_suffixes
+from .base import (
+    MAX_FILE_BYTES,
+    ReadLog,
+    decode,
+    decode_line,
+    decoder_for,
+    is_streamed,
+    reader_for,
+    supported_suffixes,
+)
 
 
 class PathSource:
@@ -38,6 +47,28 @@ class PathSource:
                 yield from read_file(root, root.name, log)
 
 
+    def count(self) -> int:
+        """About how many articles there are (files, and lines of streamed files such as
+        JSONL, counted in bytes without decoding): for the progress bar's ETA."""
+        n = 0
+        for raw in self.paths:
+            root = Path(raw).expanduser()
+            files = sorted(_walk(root)) if root.is_dir() else [root] if root.is_file() else []
+            for path in files:
+                if reader_for(path.suffix) is None:
+                    continue
+                n += _count_lines(path) if is_streamed(path.suffix) else 1
+        return n
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with open(path, "rb") as fh:
+            return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return 0
+
+
 def _walk(root: Path) -> Iterator[Path]:
     for path in root.rglob("*"):
         rel = path.relative_to(root).parts
@@ -49,6 +80,9 @@ def _walk(root: Path) -> Iterator[Path]:
 
 def read_file(path: Path, doc_id: str, log: ReadLog) -> Iterator[Article]:
     """The articles of one file; a file that cannot be read is logged, never raised."""
+    if is_streamed(path.suffix):
+        yield from _read_streamed(path, doc_id, log)
+        return
     origin = str(path.resolve())
     try:
         size = path.stat().st_size
@@ -68,6 +102,38 @@ def read_file(path: Path, doc_id: str, log: ReadLog) -> Iterator[Article]:
     for article in articles:
         article.origin = origin
         yield article
+    log.complete.add(origin)
+
+
+def _read_streamed(path: Path, doc_id: str, log: ReadLog) -> Iterator[Article]:
+    """A file of many articles (JSONL), line by line: its articles are ingested as they are
+    read, and it counts as read whole (so that --prune may drop what it no longer holds)
+    only when it was read to the end."""
+    origin = str(path.resolve())
+    notes: list[str] = []
+
+    def lines(fh) -> Iterator[str]:
+        for lineno, raw in enumerate(fh, 1):
+            if lineno == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")
+            line, encoding = decode_line(raw)
+            if encoding and not notes:
+                notes.append(f"{path}: not valid UTF-8 (line {lineno}); read as {encoding}")
+            yield line
+
+    try:
+        with open(path, "rb") as fh:
+            if b"\x00" in fh.read(8192):
+                raise ValueError("binary file (contains NUL bytes), not a text article")
+            fh.seek(0)
+            for article in reader_for(path.suffix)(lines(fh), doc_id, str(path), log):
+                article.origin = origin
+                yield article
+    except (OSError, ValueError) as exc:
+        log.failed.append(Failure(str(path), _reason(exc)))
+        return
+    finally:
+        log.warnings.extend(notes)
     log.complete.add(origin)
 
 

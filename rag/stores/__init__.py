@@ -4,8 +4,8 @@
 delete articles, dense search with filters, read vectors back, list the manifest). Stores are
 registered by name and chosen by ``settings.store``:
 
-- ``chroma``: Chroma through llama-index's ChromaVectorStore, embedded under ``index_dir``, or a
-  Chroma server when ``chroma_host`` is set (rag/stores/chroma.py);
+- ``chroma``: Chroma, embedded under ``index_dir``, or a Chroma server when ``chroma_host`` is
+  set (rag/stores/chroma.py);
 - ``memory``: numpy arrays in this process, for tests and throwaway indexes (memory.py).
 
 Nothing outside this folder imports chromadb or builds llama-index nodes for storage.
@@ -19,9 +19,10 @@ from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from ..types import Article, Chunk, ConfigError, Filters, StoredChunk
-from .base import ArticleRecord, model_mismatch
+from .base import ArticleRecord, StoreListener, model_mismatch
 
-__all__ = ["ArticleRecord", "Store", "model_mismatch", "open_store", "register_store"]
+__all__ = ["ArticleRecord", "Store", "StoreListener", "model_mismatch", "open_store",
+           "register_store"]
 
 
 @runtime_checkable
@@ -35,10 +36,13 @@ class Store(Protocol):
 
     def check_model(self, label: str, dim: int) -> None: ...
 
-    def bump(self, label: str, dim: int, chunker: str) -> int: ...
+    def bump(self, label: str, dim: int, chunker: str, backend: str = "") -> int:
+        """Record the model (and the embedding backend) and advance the generation."""
 
     # articles (the manifest: one record per article with its content hash)
-    def records(self, doc_ids: Iterable[str] | None = None) -> dict[str, ArticleRecord]: ...
+    def records(self, doc_ids: Iterable[str] | None = None) -> dict[str, ArticleRecord]:
+        """The manifest records of ``doc_ids``; with None, of every article (reads the whole
+        manifest: for pruning and repairs, never on the path of a question or one upload)."""
 
     def get_article(self, doc_id: str) -> Article | None: ...
 
@@ -62,6 +66,9 @@ class Store(Protocol):
     def chunks_of(self, doc_ids: list[str]) -> list[StoredChunk]:
         """Every chunk of these articles."""
 
+    def sample(self, n: int) -> list[tuple[str, list[float]]]:
+        """Up to n stored chunks as (the text that was embedded, the stored vector)."""
+
     def count_chunks(self) -> int: ...
 
     def count_articles(self) -> int: ...
@@ -71,6 +78,9 @@ class Store(Protocol):
     def reset(self) -> None: ...
 
     def write_lock(self) -> AbstractContextManager: ...
+
+    def writing(self) -> bool:
+        """Whether a writer (in any process) holds the write lock now."""
 
 
 _STORES: dict[str, str | Callable] = {

@@ -13,19 +13,21 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from ..dates import date_int
+from ..chunks import embed_text
 from ..types import Article, Chunk, Filters, StoredChunk
-from .base import ArticleRecord, model_mismatch
+from .base import ArticleRecord, model_mismatch, passes
 
 
 class MemoryStore:
     def __init__(self, settings=None):
         self.location = "memory"
         self._lock = threading.RLock()
+        self._writers = 0
         self._info: dict = {}
         self._articles: dict[str, tuple[Article, ArticleRecord]] = {}
         self._chunks: dict[str, StoredChunk] = {}
         self._vecs: dict[str, np.ndarray] = {}
+        self._embedded: dict[str, str] = {}
 
     def index_info(self) -> dict:
         return dict(self._info)
@@ -38,11 +40,14 @@ class MemoryStore:
         if err:
             raise err
 
-    def bump(self, label: str, dim: int, chunker: str) -> int:
+    def bump(self, label: str, dim: int, chunker: str, backend: str = "") -> int:
         with self._lock:
             gen = int(self._info.get("generation", 0)) + 1
+            backend = backend or self._info.get("embed_backend", "")
             self._info = {"embed_model": label, "dim": dim, "chunker": chunker,
                           "generation": gen, "uid": self._info.get("uid") or uuid.uuid4().hex}
+            if backend:
+                self._info["embed_backend"] = backend
             return gen
 
     def records(self, doc_ids: Iterable[str] | None = None) -> dict[str, ArticleRecord]:
@@ -69,6 +74,7 @@ class MemoryStore:
                     self._chunks[c.id] = StoredChunk(c.id, a.id, c.text, c.start, c.end, a.title,
                                                      a.date, a.source, a.url)
                     self._vecs[c.id] = np.asarray(v, dtype=np.float32)
+                    self._embedded[c.id] = embed_text(a, c)
             self.put_records([(a, h, len(chunks)) for a, h, chunks, _v in items])
 
     def delete(self, doc_ids: Iterable[str]) -> None:
@@ -82,11 +88,12 @@ class MemoryStore:
         for cid in [c.id for c in self._chunks.values() if c.doc_id in doc_ids]:
             del self._chunks[cid]
             del self._vecs[cid]
+            del self._embedded[cid]
 
     def dense_search(self, qvec, filters: Filters | None,
                      k: int) -> list[tuple[StoredChunk, float]]:
         with self._lock:
-            chunks = [c for c in self._chunks.values() if _keep(c, filters)]
+            chunks = [c for c in self._chunks.values() if passes(c, filters)]
             if not chunks:
                 return []
             mat = np.stack([self._vecs[c.id] for c in chunks])
@@ -107,6 +114,11 @@ class MemoryStore:
         with self._lock:
             return [c for c in self._chunks.values() if c.doc_id in wanted]
 
+    def sample(self, n: int) -> list[tuple[str, list[float]]]:
+        with self._lock:
+            ids = list(self._chunks)[:n]
+            return [(self._embedded[c], self._vecs[c].tolist()) for c in ids]
+
     def count_chunks(self) -> int:
         return len(self._chunks)
 
@@ -123,15 +135,12 @@ class MemoryStore:
     @contextlib.contextmanager
     def write_lock(self):
         with self._lock:
-            yield
+            self._writers += 1
+            try:
+                yield
+            finally:
+                self._writers -= 1
 
+    def writing(self) -> bool:
+        return self._writers > 0
 
-def _keep(c: StoredChunk, filters: Filters | None) -> bool:
-    if filters is None or filters.is_empty():
-        return True
-    d = date_int(c.date)
-    if filters.since and d < date_int(filters.since):
-        return False
-    if filters.until and not (0 < d <= date_int(filters.until)):
-        return False
-    return not (filters.sources and c.source not in filters.sources)

@@ -103,3 +103,30 @@ def test_readding_an_article_replaces_its_chunks(store):
     texts = [c.text for c in store.iter_chunks() if c.doc_id == "a"]
     assert texts == ["Alpha story, rewritten entirely."] and a.text not in texts
     assert store.records(["a"])["a"].hash == "hash-a2"
+
+
+def test_chroma_filtered_search_widens_then_falls_back(tmp_path, monkeypatch):
+    """With a filter, Chroma is first asked without it for more neighbours (fast on a large
+    collection), and with it only when too few of those pass."""
+    store = open_store(Settings(index_dir=tmp_path / "idx").replace(filter_overfetch=2,
+                                filter_min_dense=2))
+    chunker = Chunker(200, 30)
+    items = []
+    for i in range(12):
+        a = Article(id=f"d{i}", text=f"Story {i}.", date="2022-05-01" if i < 2 else "2020-05-01")
+        chunks = chunker.split(a)
+        items.append((a, f"h{i}", chunks, [_vec(0 if i < 2 else 4)] * len(chunks)))
+    with store.write_lock():
+        store.add(items)
+        store.bump("test-model", DIM, "sentence-splitter/200/30")
+    asked = []
+    real = store._query
+    monkeypatch.setattr(store, "_query", lambda q, k, where: asked.append(where) or real(q, k,
+                                                                                        where))
+    # the 2022 chunks lie far from the query: the wide unfiltered answer has none of them
+    hits = store.dense_search(_vec(4), Filters(since="2022-01-01"), 2)
+    assert {c.doc_id for c, _s in hits} == {"d0", "d1"} and asked[0] is None and asked[1]
+    asked.clear()
+    hits = store.dense_search(_vec(4), Filters(until="2021-01-01"), 3)  # enough pass at once
+    assert len(hits) == 3 and all(c.date == "2020-05-01" for c, _s in hits)
+    assert asked == [None]

@@ -1,0 +1,97 @@
+"""Ingestion memory does not grow with the corpus: peak RSS of `Assistant.ingest` on JSONL files
+of 2k, 32k and 128k articles, each in a fresh process, against the smallest size measured in the
+same run (issue 11: flat within 20% and at most 1.5 GB).
+
+    .venv/bin/python benchmarks/ingest_memory.py [--sizes 2000,32000,128000]
+        [--embedder fake] [--store chroma] [--work /tmp/newsrag-ingest-mem]
+
+Articles: real sentences of ../shared/datasets, built as benchmarks/scale.py builds them (pass 0
+the real articles, later passes rotated and padded, about 3 chunks each). Ingestion is the real
+one: the streaming JSONL reader, the chunker, Chroma (embedded, on disk) and the tantivy keyword
+index. The embedder is the fake one by default (embedding 128k articles with the model would
+take days on 2 cores; the model adds a constant: run `--sizes 2000 --embedder onnx-int8` for
+it). Exits 1 when the target is not met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+
+def child(jsonl: str, index: str, embedder: str, store: str) -> None:
+    from rag import Assistant
+
+    t = time.perf_counter()
+    bot = Assistant(index_dir=index, embed_backend=embedder, store=store)
+    report = bot.ingest([jsonl], progress=False)
+    secs = time.perf_counter() - t
+    status = Path("/proc/self/status").read_text()
+    hwm = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+    print(json.dumps({"articles": len(report.added), "chunks": report.chunks_written,
+                      "failed": len(report.failed), "seconds": round(secs, 1),
+                      "peak_rss_mb": round(hwm / 1024), "load_avg": round(os.getloadavg()[0], 1)}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="2000,32000,128000")
+    ap.add_argument("--embedder", default="fake")
+    ap.add_argument("--store", default="chroma")
+    ap.add_argument("--work", default="/tmp/newsrag-ingest-mem")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    from scale import base_articles, synthetic
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    bases = None
+    rows = []
+    for n in sizes:
+        src = work / f"articles-{n}.jsonl"
+        if not src.exists():
+            bases = bases or base_articles()
+            tmp = src.with_suffix(".tmp")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for a in synthetic(bases, n_articles=n):
+                    fh.write(json.dumps(a, ensure_ascii=False) + "\n")
+            tmp.rename(src)
+        index = work / f"index-{n}-{args.embedder}-{args.store}"
+        subprocess.run(["rm", "-rf", str(index)], check=True)
+        proc = subprocess.run([sys.executable, __file__, "--child", str(src), str(index),
+                               args.embedder, args.store], capture_output=True, text=True)
+        if proc.returncode:
+            sys.exit(proc.stderr[-3000:])
+        row = {"size": n, **json.loads(proc.stdout.strip().splitlines()[-1])}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        subprocess.run(["rm", "-rf", str(index)], check=True)
+    base = rows[0]["peak_rss_mb"]
+    top = max(r["peak_rss_mb"] for r in rows)
+    print("\n| articles | chunks | seconds | peak RSS MB | ratio to smallest |")
+    print("|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['size']:,} | {r['chunks']:,} | {r['seconds']} | {r['peak_rss_mb']} | "
+              f"{r['peak_rss_mb'] / base:.2f} |")
+    met = top <= 1.2 * base and top <= 1536
+    print(f"\npeak RSS {base} -> {top} MB ({top / base:.2f}x the smallest); target: within "
+          f"1.20x and <= 1536 MB: {'MET' if met else 'NOT MET'} (embedder {args.embedder}, "
+          f"store {args.store})")
+    sys.exit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()

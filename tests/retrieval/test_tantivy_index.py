@@ -1,0 +1,171 @@
+"""The tantivy keyword index: kept in step by ingestion (add, change, delete, filters) without
+rebuilding, and repaired from the store when it is missing or behind. Real Chroma, real files;
+the fake embedder, since vectors play no part here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import pytest
+
+from rag import Article, Assistant, Filters
+from rag.chunks import Chunker
+from rag.retrieval.tantivy_index import TantivyIndex
+
+ARTICLES = [
+    {"id": "pier", "date": "2022-06-10", "source": "Post", "title": "Pier reopens",
+     "text": "The harbour authority reopened the north pier after storm repairs. Ferries "
+             "resumed on Monday."},
+    {"id": "pier-old", "date": "2021-01-10", "source": "Wire", "title": "Pier closed",
+     "text": "The harbour authority closed the north pier after a storm damaged it."},
+    {"id": "budget", "date": "2022-06-12", "source": "Wire", "title": "Library budget",
+     "text": "The city council approved a budget that raises library funding by ten percent."},
+]
+
+
+def write(path, articles):
+    path.write_text("".join(json.dumps(a) + "\n" for a in articles))
+
+
+def ids(hits):
+    return [c.doc_id for c, _s in hits]
+
+
+@pytest.fixture
+def setup(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    write(feed, ARTICLES)
+    bot = Assistant(index_dir=tmp_path / "idx", embed_backend="fake", keyword_index="tantivy")
+    assert len(bot.ingest([feed]).added) == 3
+    return bot, feed
+
+
+@pytest.fixture
+def no_rebuild(monkeypatch):
+    def fail(self, store):
+        raise AssertionError("the keyword index was rebuilt")
+
+    monkeypatch.setattr(TantivyIndex, "_rebuild", fail)
+
+
+def test_ingestion_adds_changes_and_deletes_in_step(setup, no_rebuild):
+    bot, feed = setup
+    kw = bot.keyword.searcher(bot.store)
+    assert kw.generation == bot.store.generation() and kw.size == 3
+    hits = kw.search("north pier harbour", None, 10)
+    assert set(ids(hits)) == {"pier", "pier-old"} and all(s > 0 for _c, s in hits)
+    assert ids(kw.search("library funding", None, 10)) == ["budget"]
+    assert kw.search("zeppelin", None, 10) == []
+
+    # a change: the old words are gone, the new ones found; nothing rebuilt
+    changed = [dict(ARTICLES[0], text="The harbour authority opened a zeppelin terminal.")]
+    write(feed, changed + ARTICLES[1:])
+    report = bot.ingest([feed])
+    assert report.updated == ["pier"] and not report.added
+    kw = bot.keyword.searcher(bot.store)
+    assert ids(kw.search("zeppelin", None, 10)) == ["pier"]
+    assert ids(kw.search("ferries resumed", None, 10)) == []
+    assert kw.generation == bot.store.generation() and kw.size == 3
+
+    # an addition and a deletion (prune)
+    write(feed, changed + [ARTICLES[2], {"id": "tram", "text": "A new tram line opened.",
+                                        "date": "2023-03-01", "source": "Post"}])
+    report = bot.ingest([feed], prune=True)
+    assert report.added == ["tram"] and report.removed == ["pier-old"]
+    kw = bot.keyword.searcher(bot.store)
+    assert ids(kw.search("tram line", None, 10)) == ["tram"]
+    assert ids(kw.search("closed storm damaged", None, 10)) == []  # pier-old is gone
+    assert kw.size == 3 and kw.generation == bot.store.generation()
+
+
+def test_filters_are_applied_inside_the_index(setup):
+    bot, _feed = setup
+    kw = bot.keyword.searcher(bot.store)
+    query = "harbour pier library budget"
+    assert set(ids(kw.search(query, Filters(since="2022-01-01"), 10))) == {"pier", "budget"}
+    assert ids(kw.search(query, Filters(until="2021-12-31"), 10)) == ["pier-old"]
+    assert set(ids(kw.search(query, Filters(sources=["Wire"]), 10))) == {"pier-old", "budget"}
+    assert ids(kw.search(query, Filters("2022-06-11", "2022-06-30", ["Wire"]), 10)) == ["budget"]
+    # a filter scores nothing by itself: the scores are the unfiltered ones
+    plain = {c.id: s for c, s in kw.search(query, None, 10)}
+    for c, s in kw.search(query, Filters(sources=["Wire"]), 10):
+        assert s == pytest.approx(plain[c.id])
+    # scores of given chunks equal their search scores; unknown ids score 0
+    wanted = list(plain)[:2] + ["nope"]
+    got = kw.scores_for(query, wanted)
+    assert got["nope"] == 0 and all(got[c] == pytest.approx(plain[c]) for c in wanted[:2])
+    assert kw.idf(["harbour", "librari", "zzz"]).keys() == {"harbour", "librari"}
+    assert kw.facets() == {"sources": ["Post", "Wire"], "dates": ("2021-01-10", "2022-06-12")}
+
+
+def test_a_missing_index_is_rebuilt_from_the_store_without_embedding(setup, monkeypatch):
+    bot, _feed = setup
+    folder = bot.keyword.folder
+    bot.keyword.close()
+    shutil.rmtree(folder)
+    fresh = Assistant(bot.settings)
+    fresh._parts["store"] = bot.store
+    monkeypatch.setattr(type(fresh.embedder), "embed_texts",
+                        lambda *a: pytest.fail("re-embedded"))
+    hits = fresh.search("library funding", mode="bm25")
+    assert hits[0].doc_id == "budget"
+    assert fresh.keyword.searcher(bot.store).generation == bot.store.generation()
+
+
+def test_an_index_behind_the_store_catches_up_by_article(setup, no_rebuild, caplog):
+    """Writes the keyword index never heard of (a crash before its commit, or another
+    keyword index in use meanwhile): the next search finds it behind and repairs it."""
+    bot, _feed = setup
+    store = bot.store
+    new = Article(id="canal", text="Barges returned to the canal after the drought.",
+                  title="Canal", date="2022-08-01", source="Post")
+    chunks = Chunker(200, 30).split(new)
+    with store.write_lock():
+        store.bump("fake:hashed-words-64", 64, "sentence-splitter/200/30")
+        store.add([(new, "h-canal", chunks, bot.embedder.embed_texts([c.text for c in chunks]))])
+        store.delete(["pier-old"])
+        store.bump("fake:hashed-words-64", 64, "sentence-splitter/200/30")
+    with caplog.at_level(logging.WARNING, logger="rag.keyword"):
+        kw = bot.keyword.searcher(store)
+    assert "1 articles removed, 1 (re)added" in caplog.text
+    assert kw.generation == store.generation()
+    assert ids(kw.search("barges canal drought", None, 10)) == ["canal"]
+    assert "pier-old" not in ids(kw.search("harbour pier closed", None, 10))
+
+
+def test_an_interrupted_ingest_leaves_the_index_consistent(setup, monkeypatch, no_rebuild):
+    import rag.ingest as ingest_mod
+
+    bot, feed = setup
+    more = [{"id": f"s{i}", "text": f"Story {i} about the river ferry number {i}. " * 30,
+             "date": "2022-07-01", "source": "Post"} for i in range(6)]
+    write(feed, ARTICLES + more)
+    monkeypatch.setattr(ingest_mod, "GROUP_CHUNKS", 2)
+    real, calls = ingest_mod._Run.flush, {"n": 0}
+
+    def flaky(self):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self)
+
+    monkeypatch.setattr(ingest_mod._Run, "flush", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        bot.ingest([feed])
+    kw = bot.keyword.searcher(bot.store)
+    stored = set(bot.store.records())
+    assert kw.generation == bot.store.generation()
+    assert set(ids(kw.search("river story", None, 50))) == stored - {
+        "pier", "pier-old", "budget"}
+
+
+def test_searches_use_the_last_commit_while_an_ingest_runs(setup):
+    bot, _feed = setup
+    store = bot.store
+    before = bot.keyword.searcher(store)
+    with store.write_lock():  # an ingestion in progress (here: this thread)
+        store.bump("fake:hashed-words-64", 64, "sentence-splitter/200/30")
+        kw = bot.keyword.searcher(store)  # does not wait for the lock, nor repair
+        assert kw.generation == before.generation and kw.size == 3

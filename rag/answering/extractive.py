@@ -18,6 +18,7 @@ from ..dates import date_int, recency_prior
 from ..text import sentence_spans, tokenize
 from ..types import ABSTAIN_TEXT, Answer, AnswerRequest, AnswerSentence, Citation, Passage
 from .base import Plan
+from .focus import focus_span
 from .question import AnswerType, answer_type, holds_new_answer, question_words, refers_to_recent
 
 _MIN_CHARS = 25
@@ -172,13 +173,26 @@ class ExtractiveAnswerer:
         other = [c for c in cands[1:] if c.passage.doc_id != best.passage.doc_id
                  and c.score >= s.min_answer_score
                  and c.pick >= s.other_article_ratio * best.pick]
+        # Another sentence only when it adds what is asked: a name, number or date of the
+        # asked kind that the answer does not hold yet (issue 10: never padding).
+        kind = answer_type(question)
+        told = _phrases(question, best.text)
         for c in [*same, *other]:
             if len(chosen) >= s.max_answer_sentences:
                 break
             if any(float(c.vec @ o.vec) > s.redundancy_cosine for o in chosen):
                 continue  # says the same thing again
+            new = _phrases(question, c.text)
+            if kind is AnswerType.OTHER or not new or new <= told or c.lexical == 0:
+                continue  # adds nothing asked for, or speaks of something else
+            told |= new
             chosen.append(c)
         return compose(question, chosen, passages)
+
+
+def _phrases(question: str, text: str) -> set[str]:
+    span = focus_span(question, text)
+    return {text[span[0]:span[1]].lower()} if span else set()
 
 
 def compose(question: str, chosen: list[Candidate], passages: list[Passage]) -> Answer:
@@ -187,9 +201,12 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage]) -> 
     parts = []
     for n, c in enumerate(chosen, 1):
         p = c.passage
+        span = focus_span(question, c.text)  # the answer phrase, marked in the quote
         citations.append(Citation(n=n, doc_id=p.doc_id, title=p.title, date=p.date,
                                   source=p.source, url=p.url, quote=c.text, start=c.start,
-                                  end=c.end))
+                                  end=c.end,
+                                  focus_start=c.start + span[0] if span else None,
+                                  focus_end=c.start + span[1] if span else None))
         flat = " ".join(c.text.split())
         sentences.append(AnswerSentence(text=flat, citations=[n]))
         parts.append(f"{flat} [{n}]")

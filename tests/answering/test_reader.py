@@ -31,7 +31,7 @@ ARTICLES = [
 def bot(tmp_path_factory):
     root = tmp_path_factory.mktemp("reader")
     (root / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in ARTICLES))
-    assistant = rag.Assistant(index_dir=root / "index")
+    assistant = rag.Assistant(index_dir=root / "index", answerer="reader")
     assistant.ingest([root / "a.jsonl", CORPUS])
     return assistant
 

@@ -141,6 +141,24 @@ class ExtractiveAnswerer:
             c.typed = holds_new_answer(c.text, qw, kind)
             c.pick = c.score + (type_weight if c.typed else 0.0)
 
+    def checked_best(self, question: str, cands: list[Candidate], passages: list[Passage]):
+        """The best candidate whose article agrees with the question's periods and names
+        (rag/answering/constraints.py), among those that clear the answer threshold; else a
+        "related" Answer (a sentence about September does not answer a question about
+        October)."""
+        from .constraints import check
+        from .reader import sentence_contexts
+
+        ok = [c for c in cands if c.score >= self.settings.min_answer_score] or cands[:1]
+        why = ""
+        for c, ctx in zip(ok, sentence_contexts(passages, ok), strict=True):
+            verdict = check(question, c.text, f"{ctx.before} {ctx.after}", ctx.doc_text,
+                            c.passage.date)
+            if verdict.ok:
+                return c
+            why = why or verdict.reason
+        return _related(question, cands, passages, why)
+
     def answer(self, question: str, passages: list[Passage], qvec=None,
                boost_docs: set[str] | None = None, as_of: str | None = None) -> Answer:
         """The extractive answer. ``as_of`` (YYYY-MM-DD): when the question is asked; a
@@ -163,8 +181,11 @@ class ExtractiveAnswerer:
             return Answer(question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
                           passages=passages)
         cands.sort(key=lambda c: c.pick, reverse=True)
-        best = cands[0]
+        best = self.checked_best(question, cands, passages)
+        if isinstance(best, Answer):
+            return best
         chosen = [best]
+        cands = [best, *(c for c in cands if c is not best)]
         # More sentences: from the best sentence's article first (its neighbours often name
         # what the best one only refers to, and citing one article keeps the answer coherent),
         # then from other articles only when they score nearly as well.
@@ -188,6 +209,21 @@ class ExtractiveAnswerer:
             told |= new
             chosen.append(c)
         return compose(question, chosen, passages)
+
+
+def _related(question: str, cands: list[Candidate], passages: list[Passage],
+             why: str) -> Answer:
+    """The articles speak of it but do not say it: the closest sentences, cited, under a
+    plain "The articles do not answer ...; closest:"."""
+    from .reader import related_lead
+
+    closest = [c for c in cands if len(c.text.split()) >= 4][:2] or cands[:1]
+    answer = compose(question, closest, passages)
+    answer.text = f"{related_lead(question)}; closest: {answer.text}"
+    answer.abstained = True
+    answer.status = "related"
+    answer.notice = f"not an answer: {why}" if why else ""
+    return answer
 
 
 def _phrases(question: str, text: str) -> set[str]:

@@ -86,3 +86,15 @@ def test_a_follow_up_is_answered_from_the_previous_turns_article(bot):
     # another story, named in full, leaves the thread
     other = chat.ask("Who created the show Netflix renewed for a second season?")
     assert "Hwang Dong-hyuk" in other.text and other.citations[0].doc_id == "squid"
+
+
+def test_the_default_rules_answerer_checks_periods_too(bot):
+    rules = rag.Assistant(index_dir=bot.settings.index_dir)  # the default answerer: rules
+    assert rules.settings.answer.answerer == "rules"
+    october = rules.ask("How much did U.S. housing starts rise in October?")
+    assert october.status == "related" and october.abstained
+    assert october.text.startswith("The articles do not answer")
+    assert october.citations and october.citations[0].doc_id == "starts"
+    assert "september" in october.notice.lower()
+    september = rules.ask("How much did U.S. housing starts rise in September?")
+    assert september.status == "answered" and "2.2 pct" in september.text

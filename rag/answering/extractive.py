@@ -197,13 +197,13 @@ class ExtractiveAnswerer:
         # Another sentence only when it adds what is asked: a name, number or date of the
         # asked kind that the answer does not hold yet (issue 10: never padding).
         kind = answer_type(question)
-        told = _phrases(question, best.text)
+        told = answer_phrases(question, best.text)
         for c in [*same, *other]:
             if len(chosen) >= s.max_answer_sentences:
                 break
             if any(float(c.vec @ o.vec) > s.redundancy_cosine for o in chosen):
                 continue  # says the same thing again
-            new = _phrases(question, c.text)
+            new = answer_phrases(question, c.text)
             if kind is AnswerType.OTHER or not new or new <= told or c.lexical == 0:
                 continue  # adds nothing asked for, or speaks of something else
             told |= new
@@ -213,12 +213,21 @@ class ExtractiveAnswerer:
 
 def _related(question: str, cands: list[Candidate], passages: list[Passage],
              why: str) -> Answer:
-    """The articles speak of it but do not say it: the closest sentences, cited, under a
-    plain "The articles do not answer ...; closest:"."""
-    from .reader import related_lead
-
     closest = [c for c in cands if len(c.text.split()) >= 4][:2] or cands[:1]
-    answer = compose(question, closest, passages)
+    return related_answer(question, closest, passages, why)
+
+
+def related_lead(question: str) -> str:
+    """The first words of a "related" answer: what the articles do not say."""
+    q = " ".join(question.split())
+    return f"The articles do not answer \u201c{q}\u201d"
+
+
+def related_answer(question: str, closest: list[Candidate], passages: list[Passage],
+                   why: str, focus: bool = True) -> Answer:
+    """The articles speak of it but do not say it: the ``closest`` sentences, cited, under a
+    plain "The articles do not answer ...; closest:"."""
+    answer = compose(question, closest, passages, focus=focus)
     answer.text = f"{related_lead(question)}; closest: {answer.text}"
     answer.abstained = True
     answer.status = "related"
@@ -226,18 +235,21 @@ def _related(question: str, cands: list[Candidate], passages: list[Passage],
     return answer
 
 
-def _phrases(question: str, text: str) -> set[str]:
+def answer_phrases(question: str, text: str) -> set[str]:
     span = focus_span(question, text)
     return {text[span[0]:span[1]].lower()} if span else set()
 
 
-def compose(question: str, chosen: list[Candidate], passages: list[Passage]) -> Answer:
+def compose(question: str, chosen: list[Candidate], passages: list[Passage],
+            focus: bool = True) -> Answer:
+    """The chosen sentences as an answer, each cited; with ``focus``, the answer phrase of
+    each quote marked (focus_start/end)."""
     citations: list[Citation] = []
     sentences: list[AnswerSentence] = []
     parts = []
     for n, c in enumerate(chosen, 1):
         p = c.passage
-        span = focus_span(question, c.text)  # the answer phrase, marked in the quote
+        span = focus_span(question, c.text) if focus else None
         citations.append(Citation(n=n, doc_id=p.doc_id, title=p.title, date=p.date,
                                   source=p.source, url=p.url, quote=c.text, start=c.start,
                                   end=c.end,

@@ -267,9 +267,3 @@ def load_model(weights: str | Path = "calibrated") -> ReaderModel:
                 raise ConfigError(f"RAG_READER_WEIGHTS={key!r}: cannot load {path}: {exc} "
                                   f"(names: {', '.join(WEIGHTS)}, or a weights file)") from None
         return _MODELS[key]
-
-
-def related_lead(question: str) -> str:
-    """The first words of a "related" answer: what the articles do not say."""
-    q = " ".join(question.split())
-    return f"The articles do not answer \u201c{q}\u201d"

@@ -15,14 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..dates import date_int
-from ..types import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Passage
+from ..types import ABSTAIN_TEXT, Answer, Passage
 from .constraints import check
-from .extractive import Candidate, ExtractiveAnswerer
-from .focus import focus_span
+from .extractive import Candidate, ExtractiveAnswerer, answer_phrases, compose, related_answer
 from .question import answer_type, question_words, refers_to_recent
-from .reader import FEATURES, featurize, load_model, related_lead, sentence_contexts
+from .reader import FEATURES, featurize, load_model, sentence_contexts
 
-ANSWERED, RELATED, NONE = "answered", "related", "none"
+ANSWERED, NONE = "answered", "none"
 
 
 class ReaderAnswerer(ExtractiveAnswerer):
@@ -90,7 +89,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
         kind = answer_type(question)
         qw = question_words(question)
         chosen = [best]
-        told = _phrase(question, best.text)
+        told = answer_phrases(question, best.text)
         for c in cands:
             if len(chosen) >= s.max_answer_sentences or c.score < max(
                     self.threshold, s.same_article_ratio * best.score):
@@ -99,14 +98,14 @@ class ReaderAnswerer(ExtractiveAnswerer):
                 continue
             if any(float(c.vec @ o.vec) > s.redundancy_cosine for o in chosen):
                 continue  # says the same thing again
-            phrase = _phrase(question, c.text)
+            phrase = answer_phrases(question, c.text)
             if kind.value == "other" or not phrase or phrase <= told or all(
                     p.lower() in qw for p in phrase):
                 continue  # adds nothing the question asks for
             told |= phrase
             chosen.append(c)
         chosen.sort(key=lambda c: (c is not best, c.start))
-        answer = _compose(question, chosen, passages, focus=True)
+        answer = compose(question, chosen, passages)
         answer.status = ANSWERED
         return answer
 
@@ -120,17 +119,7 @@ class ReaderAnswerer(ExtractiveAnswerer):
             if _fragment(c.text) or any(float(c.vec @ o.vec) > 0.85 for o in closest):
                 continue
             closest.append(c)
-        answer = _compose(question, closest, passages, focus=False)
-        answer.text = f"{related_lead(question)}; closest: {answer.text}"
-        answer.abstained = True
-        answer.status = RELATED
-        answer.notice = f"not an answer: {why}" if why else ""
-        return answer
-
-
-def _phrase(question: str, text: str) -> set[str]:
-    span = focus_span(question, text)
-    return {text[span[0]:span[1]]} if span else set()
+        return related_answer(question, closest, passages, why, focus=False)
 
 
 def _fragment(text: str) -> bool:
@@ -142,24 +131,6 @@ def _fragment(text: str) -> bool:
 def _none(question: str, passages: list[Passage], notice: str = "") -> Answer:
     return Answer(question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
                   passages=passages, notice=notice, status=NONE)
-
-
-def _compose(question: str, chosen: list[Candidate], passages: list[Passage],
-             focus: bool) -> Answer:
-    citations, sentences, parts = [], [], []
-    for n, c in enumerate(chosen, 1):
-        p = c.passage
-        span = focus_span(question, c.text) if focus else None
-        citations.append(Citation(
-            n=n, doc_id=p.doc_id, title=p.title, date=p.date, source=p.source, url=p.url,
-            quote=c.text, start=c.start, end=c.end,
-            focus_start=c.start + span[0] if span else None,
-            focus_end=c.start + span[1] if span else None))
-        flat = " ".join(c.text.split())
-        sentences.append(AnswerSentence(text=flat, citations=[n]))
-        parts.append(f"{flat} [{n}]")
-    return Answer(question=question, text=" ".join(parts), citations=citations,
-                  abstained=False, passages=passages, sentences=sentences)
 
 
 def top_sentence_scores(answerer: ReaderAnswerer, question: str, qvec,

@@ -40,6 +40,13 @@ class ChromaStore:
     def __init__(self, settings):
         self.settings = settings
         self.server = bool(settings.chroma_host)
+        self._thread_lock = threading.Lock()
+        self._reopen_lock = threading.Lock()
+        self._seen = None  # the generation this process last saw or wrote
+        self._open()
+
+    def _open(self) -> None:
+        settings = self.settings
         self.client, self.location = self._client(settings)
         # Cosine space: the default L2 makes scores meaningless as thresholds.
         self.chunks = self.client.get_or_create_collection(
@@ -48,7 +55,48 @@ class ChromaStore:
             f"{settings.collection}_articles", embedding_function=None)
         # Chroma refuses batches above its maximum (5461 here): write in slices.
         self.max_batch = max(1, min(self.client.get_max_batch_size(), 5000))
-        self._thread_lock = threading.Lock()
+        self._opened = object()  # which opening a failed read used
+
+    # --- following other writers ---------------------------------------------------------------
+    # An embedded Chroma keeps its vector index in the memory of each process that opened it;
+    # another process's writes (a `rag ingest` beside a running `rag serve`) leave it stale,
+    # and Chroma then fails queries ("Error finding id") until a restart. So a reader reopens
+    # its client when the generation moved under it (another writer finished or checkpointed)
+    # and, once, when a read fails while another process writes. A server needs none of this.
+
+    def _reopen(self, seen_when_failed=None) -> None:
+        with self._reopen_lock:
+            if seen_when_failed is not None and self._opened is not seen_when_failed:
+                return  # another thread reopened meanwhile
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            # The client cache is per path: drop ours so that the next client loads the files
+            # again. The old system is not stopped: a question running in another thread still
+            # uses it, and it is freed with its last collection.
+            ident = getattr(self.client, "_identifier", None)
+            SharedSystemClient._identifier_to_system.pop(ident, None)
+            SharedSystemClient._identifier_to_refcount.pop(ident, None)
+            self._open()
+
+    def _read(self, call):
+        """Run a read; an embedded index reopens once when it fails (another process wrote),
+        a server's failure becomes one line."""
+        opened = self._opened
+        try:
+            return call()
+        except RagError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many kinds
+            if self.server:
+                raise RagError(f"the index server {self.location} did not answer "
+                               f"({type(exc).__name__}: {str(exc)[:200]}); try again when it "
+                               "is back") from exc
+            self._reopen(opened)
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001
+            raise RagError(f"cannot read the index at {self.location}: "
+                           f"{type(exc).__name__}: {str(exc)[:200]}") from exc
 
     @staticmethod
     def _client(settings):
@@ -73,14 +121,20 @@ class ChromaStore:
     # --- the index record ----------------------------------------------------------------------
 
     def index_info(self) -> dict:
-        got = self.articles.get(ids=[INDEX_RECORD], include=["metadatas"])
+        got = self._read(lambda: self.articles.get(ids=[INDEX_RECORD], include=["metadatas"]))
         return dict(got["metadatas"][0]) if got["ids"] else {}
 
     def generation(self) -> str:
         """A token that changes whenever the index does (also across --rebuild), so that what
-        is derived from it (the keyword index) is never reused for another state."""
+        is derived from it (the keyword index) is never reused for another state. Asked once
+        per question: when another process moved it, this process's client is reopened."""
         info = self.index_info()
-        return f"{info.get('uid', '')}:{info.get('generation', 0)}"
+        token = f"{info.get('uid', '')}:{info.get('generation', 0)}"
+        if token != self._seen:
+            if self._seen is not None and not self.server and not self._thread_lock.locked():
+                self._reopen()
+            self._seen = token
+        return token
 
     def check_model(self, label: str, dim: int) -> None:
         """Refuse to mix vectors from two models in one index."""
@@ -98,6 +152,7 @@ class ChromaStore:
             record["embed_backend"] = backend or info["embed_backend"]
         self.articles.upsert(ids=[INDEX_RECORD], embeddings=[_DUMMY], metadatas=[record],
                              documents=[""])
+        self._seen = f"{uid}:{gen}"  # our own write: nothing to follow
         return gen
 
     # --- articles ------------------------------------------------------------------------------
@@ -107,11 +162,13 @@ class ChromaStore:
         if doc_ids is not None:
             ids = [d for d in dict.fromkeys(doc_ids) if d != INDEX_RECORD]
             for i in range(0, len(ids), self.max_batch):
-                got = self.articles.get(ids=ids[i:i + self.max_batch], include=["metadatas"])
+                part = ids[i:i + self.max_batch]
+                got = self._read(lambda part=part: self.articles.get(ids=part,
+                                                                     include=["metadatas"]))
                 for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
                     out[doc_id] = ArticleRecord.from_meta(doc_id, meta)
             return out
-        for ids, metas, _docs in self._pages(self.articles, ["metadatas"]):
+        for ids, metas, _docs in self._pages("articles", ["metadatas"]):
             for doc_id, meta in zip(ids, metas, strict=True):
                 if doc_id != INDEX_RECORD:
                     out[doc_id] = ArticleRecord.from_meta(doc_id, meta)
@@ -120,7 +177,8 @@ class ChromaStore:
     def get_article(self, doc_id: str) -> Article | None:
         if doc_id == INDEX_RECORD:
             return None
-        got = self.articles.get(ids=[doc_id], include=["metadatas", "documents"])
+        got = self._read(lambda: self.articles.get(ids=[doc_id],
+                                                   include=["metadatas", "documents"]))
         if not got["ids"]:
             return None
         rec = ArticleRecord.from_meta(doc_id, got["metadatas"][0])
@@ -187,8 +245,9 @@ class ChromaStore:
         return self._query(qvec, k, _where(filters))
 
     def _query(self, qvec: list[float], k: int, where) -> list[tuple[StoredChunk, float]]:
-        got = self.chunks.query(query_embeddings=[qvec], n_results=k, where=where,
-                                include=["metadatas", "documents", "distances"])
+        got = self._read(lambda: self.chunks.query(
+            query_embeddings=[qvec], n_results=k, where=where,
+            include=["metadatas", "documents", "distances"]))
         return [(_stored(cid, doc or "", meta or {}), 1.0 - dist)  # cosine space
                 for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0],
                                                 got["metadatas"][0], got["distances"][0],
@@ -197,13 +256,13 @@ class ChromaStore:
     def vectors(self, chunk_ids: list[str]) -> dict:
         if not chunk_ids:
             return {}
-        got = self.chunks.get(ids=list(chunk_ids), include=["embeddings"])
+        got = self._read(lambda: self.chunks.get(ids=list(chunk_ids), include=["embeddings"]))
         return {cid: np.asarray(emb, dtype=np.float32)
                 for cid, emb in zip(got["ids"], got["embeddings"], strict=True)}
 
     def iter_chunks(self) -> Iterator[StoredChunk]:
         """Every stored chunk, page by page."""
-        for ids, metas, docs in self._pages(self.chunks, ["metadatas", "documents"]):
+        for ids, metas, docs in self._pages("chunks", ["metadatas", "documents"]):
             for cid, doc, meta in zip(ids, docs, metas, strict=True):
                 yield _stored(cid, doc or "", meta or {})
 
@@ -211,29 +270,33 @@ class ChromaStore:
         out = []  # in batches: Chroma's $in takes a bounded list
         doc_ids = list(dict.fromkeys(doc_ids))
         for i in range(0, len(doc_ids), 500):
-            got = self.chunks.get(where={"document_id": {"$in": doc_ids[i:i + 500]}},
-                                  include=["metadatas", "documents"])
+            part = doc_ids[i:i + 500]
+            got = self._read(lambda part=part: self.chunks.get(
+                where={"document_id": {"$in": part}}, include=["metadatas", "documents"]))
             out.extend(_stored(cid, doc or "", meta or {}) for cid, doc, meta in
                        zip(got["ids"], got["documents"], got["metadatas"], strict=True))
         return out
 
     def sample(self, n: int) -> list[tuple[str, list[float]]]:
-        got = self.chunks.get(limit=n, include=["metadatas", "documents", "embeddings"])
+        got = self._read(lambda: self.chunks.get(
+            limit=n, include=["metadatas", "documents", "embeddings"]))
         return [(embed_text_from(meta or {}, doc or ""), list(map(float, emb)))
                 for doc, meta, emb in zip(got["documents"], got["metadatas"],
                                           got["embeddings"], strict=True)]
 
     def count_chunks(self) -> int:
-        return self.chunks.count()
+        return self._read(lambda: self.chunks.count())
 
     def count_articles(self) -> int:
-        n = self.articles.count()
+        n = self._read(lambda: self.articles.count())
         return n - 1 if self.index_info() else n
 
-    def _pages(self, collection, include: list[str], size: int = 2000):
+    def _pages(self, which: str, include: list[str], size: int = 2000):
         offset = 0
         while True:
-            got = collection.get(include=include, limit=size, offset=offset)
+            # by name: a reopen replaces the collection objects
+            got = self._read(lambda offset=offset: getattr(self, which).get(
+                include=include, limit=size, offset=offset))
             ids = got["ids"]
             if not ids:
                 return
@@ -254,7 +317,8 @@ class ChromaStore:
         for name in (self.chunks.name, self.articles.name):
             with contextlib.suppress(Exception):  # already gone
                 self.client.delete_collection(name)
-        self.__init__(self.settings)
+        self._open()
+        self._seen = None
 
     @contextlib.contextmanager
     def write_lock(self):

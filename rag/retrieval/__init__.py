@@ -23,7 +23,13 @@ from ..types import ConfigError, Passage
 from .base import Candidate, Query, Stage
 from .dense import dense_candidates, fill_dense
 from .fusion import fuse, mode_weights
-from .keyword import KeywordIndex, KeywordSearcher, open_keyword_index, register_keyword_index
+from .keyword import (
+    KeywordIndex,
+    KeywordIndexDamaged,
+    KeywordSearcher,
+    open_keyword_index,
+    register_keyword_index,
+)
 from .story_collapse import collapse
 
 __all__ = ["Candidate", "KeywordIndex", "KeywordSearcher", "Query", "Retriever", "STAGES",
@@ -67,12 +73,20 @@ class Retriever:
 
     def search_within(self, query: Query, doc_ids: list[str]) -> list[Passage]:
         """The top passages of these articles only (every chunk of them is a candidate)."""
-        cands = {c.id: Candidate(c) for c in self.store.chunks_of(doc_ids)}
-        return self._rank(query, cands, self.keyword.searcher(self.store), scoped=True)
+        chunks = self.store.chunks_of(doc_ids)
+        return self._retrying(lambda: self._rank(query, {c.id: Candidate(c) for c in chunks},
+                                                 self.keyword.searcher(self.store), scoped=True))
 
     def search(self, query: Query) -> list[Passage]:
         """The top passages for ``query`` (``query.top_k``, else settings.top_k)."""
-        return self._rank(query, {}, self.keyword.searcher(self.store))
+        return self._retrying(lambda: self._rank(query, {}, self.keyword.searcher(self.store)))
+
+    @staticmethod
+    def _retrying(run):
+        try:
+            return run()
+        except KeywordIndexDamaged:  # its files were discarded: the next searcher rebuilds
+            return run()
 
     def _rank(self, query: Query, cands: dict[str, Candidate], searcher,
               scoped: bool = False) -> list[Passage]:

@@ -16,7 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ..types import ConfigError, Filters, StoredChunk
+from ..types import ConfigError, Filters, RagError, StoredChunk
+
+
+class KeywordIndexDamaged(RagError):
+    """The keyword index's files are damaged (truncated, overwritten): the index discards them
+    and rebuilds from the store on the next ``searcher(store)``; the caller may retry once."""
 
 
 @runtime_checkable

@@ -20,6 +20,7 @@ write lock first, so writers queue on that lock, never on tantivy's.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -31,6 +32,7 @@ from pathlib import Path
 from ..dates import date_int
 from ..text import tokenize
 from ..types import Article, Chunk, Filters, RagError, StoredChunk
+from .keyword import KeywordIndexDamaged
 
 log = logging.getLogger("rag.keyword")
 
@@ -60,10 +62,28 @@ def _doc_key(doc_id: str, content_hash: str) -> str:
     return f"{doc_id}\x1f{content_hash}"
 
 
+def _guarded(method):
+    """A damaged file shows only when a search reads it (tantivy then raises, or panics: pyo3's
+    PanicException is a BaseException): report it once, as KeywordIndexDamaged."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (KeyboardInterrupt, SystemExit, GeneratorExit, KeywordIndexDamaged):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            if self._on_damage is not None:
+                self._on_damage(exc)
+            raise KeywordIndexDamaged(f"the keyword index is damaged ({type(exc).__name__}: "
+                                      f"{str(exc)[:200]}); it is rebuilt from the store") from exc
+    return run
+
+
 class TantivySearcher:
     """One committed state of the index (a tantivy searcher is a snapshot)."""
 
-    def __init__(self, searcher, schema, generation: str, has_marker: bool):
+    def __init__(self, searcher, schema, generation: str, has_marker: bool, on_damage=None):
+        self._on_damage = on_damage
         self._s = searcher
         self._schema = schema
         self.generation = generation
@@ -97,6 +117,7 @@ class TantivySearcher:
             [(tantivy.Occur.Must, query)]
             + [(tantivy.Occur.Must, tantivy.Query.const_score_query(p, 0.0)) for p in parts])
 
+    @_guarded
     def search(self, query: str, filters: Filters | None,
                k: int) -> list[tuple[StoredChunk, float]]:
         terms = tokenize([query])[0]
@@ -106,6 +127,7 @@ class TantivySearcher:
         return [(_chunk(self._s.doc(addr).get_first("payload")), float(score))
                 for score, addr in hits if score > 0]
 
+    @_guarded
     def scores_for(self, query: str, chunk_ids: list[str]) -> dict[str, float]:
         import tantivy
 
@@ -122,6 +144,7 @@ class TantivySearcher:
             out[json.loads(self._s.doc(addr).get_first("payload"))["id"]] = float(score)
         return out
 
+    @_guarded
     def idf(self, words: list[str]) -> dict[str, float]:
         """Lucene's IDF of indexed words; N counts live chunks, df also the deleted chunks
         tantivy has not merged away yet (a small drift after many updates)."""
@@ -135,6 +158,7 @@ class TantivySearcher:
                 out[w] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
         return out
 
+    @_guarded
     def facets(self) -> dict:
         import tantivy
 
@@ -151,6 +175,7 @@ class TantivySearcher:
             dates = (_iso(int(stats["min"])), _iso(int(stats["max"])))
         return {"sources": sources, "dates": dates}
 
+    @_guarded
     def doc_keys(self) -> dict[str, str]:
         """Live article id -> content hash (reads the term dictionary: seconds at 10^6)."""
         import tantivy
@@ -201,7 +226,11 @@ class TantivyIndex:
                 tmp.rename(self.folder)
             except OSError:  # another process created it meanwhile
                 shutil.rmtree(tmp, ignore_errors=True)
-        index = tantivy.Index.open(str(self.folder))
+        try:
+            index = tantivy.Index.open(str(self.folder))
+        except (ValueError, OSError) as exc:  # truncated or overwritten files
+            self._damaged(exc)
+            return self._open()
         # Analyzers are not saved in the index: the tokens arrive space-joined from
         # rag.text.tokenize and are split, nothing else (no lower-casing, no length limit).
         index.register_tokenizer(
@@ -209,6 +238,18 @@ class TantivyIndex:
         index.config_reader("manual")  # we reload when meta.json changes (no polling thread)
         self._index = index
         return index
+
+    def _damaged(self, exc: BaseException) -> None:
+        """Discard damaged files: the index is derived data, rebuilt from the store (without
+        re-embedding) by the next ``searcher(store)``."""
+        with self._lock:
+            log.warning("keyword index %s is damaged (%s: %s): rebuilding it from the store",
+                        self.folder, type(exc).__name__, str(exc)[:200])
+            self._writer = None
+            self._index = None
+            self._current = None
+            self._meta = None
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def current(self) -> TantivySearcher:
         """The newest committed state (reloaded when another process or writer committed)."""
@@ -222,15 +263,22 @@ class TantivyIndex:
             except FileNotFoundError:
                 meta = None
             if self._current is None or meta != self._meta:
-                index.reload()
-                s = index.searcher()
-                hits = s.search(tantivy.Query.term_query(index.schema, "chunk_id",
-                                                         GENERATION_ID), 1, count=False).hits
-                generation = ""
-                if hits:
-                    payload = json.loads(s.doc(hits[0][1]).get_first("payload"))
-                    generation = str(payload.get("generation", ""))
-                self._current = TantivySearcher(s, index.schema, generation, bool(hits))
+                try:
+                    index.reload()
+                    s = index.searcher()
+                    hits = s.search(tantivy.Query.term_query(index.schema, "chunk_id",
+                                                             GENERATION_ID), 1, count=False).hits
+                    generation = ""
+                    if hits:
+                        payload = json.loads(s.doc(hits[0][1]).get_first("payload"))
+                        generation = str(payload.get("generation", ""))
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - damaged files (see _guarded)
+                    self._damaged(exc)
+                    return self.current()
+                self._current = TantivySearcher(s, index.schema, generation, bool(hits),
+                                                self._damaged)
                 self._meta = meta
             return self._current
 

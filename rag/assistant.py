@@ -373,6 +373,21 @@ class Assistant:
                                 f"the limit is {limit:,}): ask something shorter")
         return question
 
+    def check(self, repair: bool = False, sample: int = 200, full: bool = False,
+              log=None):
+        """Is the index consistent (store, manifest, keyword index)? With ``repair``, fix what
+        can be fixed (re-embedding only the articles that need it) and check again; the
+        returned CheckReport's ``repaired`` says what was done."""
+        from .check import check
+        from .check import repair as do_repair
+
+        report = check(self, sample=sample, full=full)
+        if repair and report.problems:
+            done = do_repair(self, report, log=log or (lambda _line: None))
+            report = check(self, sample=sample, full=full)
+            report.repaired = done
+        return report
+
     def rebuild(self) -> None:
         self.store.reset()
         self.stories.clear()

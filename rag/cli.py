@@ -177,6 +177,21 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    bot = _assistant(args)
+    report = bot.check(sample=args.sample, full=args.full)
+    for p in report.problems:
+        print(p.line())
+    if args.repair and report.problems:
+        done = bot.check(repair=True, sample=args.sample, full=args.full,
+                         log=lambda line: print(f"repaired: {line}"))
+        for p in done.problems:
+            print(f"still: {p.line()}")
+        report = done
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
 def cmd_serve(args) -> int:
     from ui.app import serve
 
@@ -356,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("stats", "what the index holds", cmd_stats)
     p.add_argument("--json", action="store_true")
+
+    p = add("check", "check that the index is consistent (store, manifest, keyword index); "
+            "exit 1 on a problem", cmd_check)
+    p.add_argument("--repair", action="store_true", help="fix what can be fixed without "
+                   "re-embedding (re-embeds only the articles that need it)")
+    p.add_argument("--sample", type=int, default=200, help="articles whose chunk offsets and "
+                   "texts are compared (default 200)")
+    p.add_argument("--full", action="store_true", help="compare every article's chunks")
 
     p = add("serve", "start the browser chat", cmd_serve)
     p.add_argument("--host", default="127.0.0.1")

@@ -307,6 +307,25 @@ class TantivyIndex:
 
     # --- bringing the index up to date from the store ------------------------------------------
 
+    def repair(self, store) -> str:
+        """Bring the index to the store's articles and hashes even when its generation claims
+        it is in step (`rag check --repair`); never re-embedding. Returns what it did."""
+        with store.write_lock(), self._lock:
+            generation = store.generation()
+            snap = self.current()
+            try:
+                if not snap.size or _uid(snap.generation) != _uid(generation):
+                    how = self._rebuild(store)
+                else:
+                    how = self._reconcile(store, snap)
+                self._commit(generation)
+            except BaseException:
+                self._rollback()
+                raise
+            finally:
+                self._release()
+        return how
+
     def catch_up(self, store) -> None:
         """Make the index reflect the store (whose write lock the caller holds)."""
         with self._lock:

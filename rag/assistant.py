@@ -11,6 +11,7 @@ The CLI, the browser chat, ``ChatSession`` and the evaluator all call ``Assistan
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,34 @@ class Assistant:
             if name not in self._parts:
                 self._parts[name] = make()
             return self._parts[name]
+
+    def close(self) -> None:
+        """Release the index's files and connections (the parts are made again on next use)."""
+        with self._lock:
+            parts, self._parts = self._parts, {}
+        for part in parts.values():
+            close = getattr(part, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    logging.getLogger(__name__).debug("closing %r failed", part, exc_info=True)
+
+    def reopen(self) -> None:
+        """Open the index again from its files (after `restore`, which replaced them)."""
+        self.close()
+
+    def backup(self, dest, log=None) -> dict:
+        """A consistent copy of the index in the new folder ``dest``, checked (rag/backup.py)."""
+        from .backup import backup
+
+        return backup(self, dest, log=log or (lambda _line: None))
+
+    def restore(self, src, log=None) -> dict:
+        """Replace the index by the backup in ``src`` (checked first)."""
+        from .backup import restore
+
+        return restore(self, src, log=log or (lambda _line: None))
 
     @property
     def store(self):

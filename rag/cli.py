@@ -192,6 +192,16 @@ def cmd_check(args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_backup(args) -> int:
+    _assistant(args).backup(args.dest, log=print)
+    return 0
+
+
+def cmd_restore(args) -> int:
+    _assistant(args).restore(args.src, log=print)
+    return 0
+
+
 def cmd_serve(args) -> int:
     from ui.app import serve
 
@@ -379,6 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", type=int, default=200, help="articles whose chunk offsets and "
                    "texts are compared (default 200)")
     p.add_argument("--full", action="store_true", help="compare every article's chunks")
+
+    p = add("backup", "write a consistent, checked copy of the index to a new folder",
+            cmd_backup)
+    p.add_argument("dest", type=Path, help="a new (or empty) folder")
+    p = add("restore", "replace the index by a backup made with `rag backup` (checked first)",
+            cmd_restore)
+    p.add_argument("src", type=Path, help="the backup folder")
 
     p = add("serve", "start the browser chat", cmd_serve)
     p.add_argument("--host", default="127.0.0.1")

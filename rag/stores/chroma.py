@@ -78,6 +78,12 @@ class ChromaStore:
             SharedSystemClient._identifier_to_refcount.pop(ident, None)
             self._open()
 
+    def close(self) -> None:
+        """Release this client (its system stops when no other client of the path uses it)."""
+        close = getattr(self.client, "close", None)
+        if callable(close):
+            close()
+
     def _read(self, call):
         """Run a read; an embedded index reopens once when it fails (another process wrote),
         a server's failure becomes one line."""

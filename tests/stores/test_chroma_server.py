@@ -3,49 +3,19 @@ loopback, started by the test with the `chroma` command that chromadb installs).
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
+from chroma_server import free_port, start_chroma, stop_chroma
 from conftest import CORPUS, IKAROS, SEED_ID
 
 from rag import Assistant, Settings
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    exe = Path(sys.executable).parent / "chroma"
-    if not exe.exists():
-        exe = shutil.which("chroma")
-    assert exe, "the chroma command comes with chromadb; it should be installed"
-    port = _free_port()
-    data = tmp_path_factory.mktemp("chroma_server")
-    proc = subprocess.Popen([str(exe), "run", "--path", str(data), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start within 60 s")
+    port = free_port()
+    proc = start_chroma(tmp_path_factory.mktemp("chroma_server"), port)
     yield port
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop_chroma(proc)
 
 
 def test_ingest_and_ask_through_a_chroma_server(chroma_server, tmp_path):

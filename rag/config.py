@@ -226,6 +226,9 @@ class Settings:
     chroma_host: str = ""
     chroma_port: int = 8000
     collection: str = "news"
+    # Ingestion stops (one line, nothing lost) before the index's disk has less than this free:
+    # an embedded Chroma cannot even be read when its disk is full (it must apply its log).
+    min_free_mb: int = 100
     keyword_index: str = "tantivy"  # a name registered in rag/retrieval/keyword.py
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)

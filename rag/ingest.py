@@ -28,9 +28,12 @@ from pathlib import Path
 
 from .chunks import embed_text
 from .sources import ReadLog, is_url
-from .types import Article, IngestReport
+from .types import Article, DiskFullError, IngestReport
 
 GROUP_CHUNKS = 256  # chunks embedded and written together: bounds memory and lost work
+# Disk an embedded index takes per chunk, all included (Chroma's SQLite with its text index
+# and log, the vector index, tantivy): 85 MB for 5,440 realtimeqa chunks.
+BYTES_PER_CHUNK = 16_000
 BATCH_ARTICLES = 256  # articles checked against the manifest at once
 # Extra fields that change on every fetch of an unchanged page: not part of its content.
 VOLATILE_EXTRA = ("fetched_at", "fetched_url")
@@ -198,6 +201,7 @@ class _Run:
     def flush(self) -> None:
         if not self.group:
             return
+        self._room(self.group_chunks)
         group, self.group, self.group_chunks = self.group, [], 0
         texts = [embed_text(a, c) for a, _h, _s, chunks in group for c in chunks]
         vectors = self.embedder.embed_texts(texts)
@@ -219,6 +223,23 @@ class _Run:
         self._progress(len(group))
         if time.monotonic() - self.last_commit > CHECKPOINT_SECONDS:
             self.checkpoint()
+
+    def _room(self, chunks: int) -> None:
+        """Stop before the disk is full: an embedded Chroma on a full disk fails its reads too,
+        and an interrupted write leaves chunks without their article record."""
+        free_bytes = getattr(self.store, "free_bytes", None)
+        free = free_bytes() if free_bytes else None
+        if free is None:
+            return
+        min_free_mb = getattr(getattr(self.store, "settings", None), "min_free_mb", 100)
+        keep = min_free_mb * 1e6
+        need = chunks * BYTES_PER_CHUNK * 2 + keep
+        if free < need:
+            raise DiskFullError(
+                f"disk full: {free / 1e6:.0f} MB free at {self.store.location}, about "
+                f"{need / 1e6:.0f} MB needed to go on (RAG_MIN_FREE_MB={min_free_mb} is "
+                "kept free); what was written is kept: free space and run the same command "
+                "again")
 
     def _progress(self, articles: int) -> None:
         if self.bar is None or self.bar.disable:

@@ -223,3 +223,7 @@ class ConfigError(RagError, ValueError):
 
 class ModelMismatchError(RagError):
     pass
+
+
+class DiskFullError(RagError):
+    """The index's disk is (nearly) full: the write stopped before it, what was written is kept."""

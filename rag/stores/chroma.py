@@ -84,6 +84,39 @@ class ChromaStore:
         if callable(close):
             close()
 
+    def free_bytes(self) -> int | None:
+        """Free space on the index's disk (None for a server: its disk is not ours to see)."""
+        if self.server:
+            return None
+        import shutil
+
+        return shutil.disk_usage(self.settings.index_dir).free
+
+    def _disk_full(self) -> str | None:
+        """Whether a failed call is best explained by a full disk (Chroma's own message does
+        not say): less free than a quarter of min_free_mb, or than 2% of the disk (20 MB at
+        most)."""
+        if self.server:
+            return None
+        import shutil
+
+        usage = shutil.disk_usage(self.settings.index_dir)
+        floor = max(self.settings.min_free_mb * 1e6 / 4, min(20e6, usage.total * 0.02))
+        return f"{usage.free / 1e6:.1f} MB free" if usage.free < floor else None
+
+    def _write(self, call):
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many kinds
+            full = self._disk_full() or ("No space left" in str(exc) and "no space left")
+            if full:
+                from ..types import DiskFullError
+
+                raise DiskFullError(
+                    f"disk full at {self.location} ({full}): the write stopped; free space, then "
+                    "run `rag check --repair` and the same command again") from exc
+            raise
+
     def _read(self, call):
         """Run a read; an embedded index reopens once when it fails (another process wrote),
         a server's failure becomes one line."""
@@ -101,6 +134,11 @@ class ChromaStore:
         try:
             return call()
         except Exception as exc:  # noqa: BLE001
+            full = self._disk_full()
+            if full:
+                raise RagError(f"cannot read the index at {self.location}: its disk is full "
+                               f"({full}); Chroma needs some free space even to read. Free "
+                               "space and try again") from exc
             raise RagError(f"cannot read the index at {self.location}: "
                            f"{type(exc).__name__}: {str(exc)[:200]}") from exc
 
@@ -156,8 +194,8 @@ class ChromaStore:
                   "uid": uid, "schema": SCHEMA_VERSION}
         if backend or info.get("embed_backend"):
             record["embed_backend"] = backend or info["embed_backend"]
-        self.articles.upsert(ids=[INDEX_RECORD], embeddings=[_DUMMY], metadatas=[record],
-                             documents=[""])
+        self._write(lambda: self.articles.upsert(ids=[INDEX_RECORD], embeddings=[_DUMMY],
+                                                 metadatas=[record], documents=[""]))
         self._seen = f"{uid}:{gen}"  # our own write: nothing to follow
         return gen
 
@@ -195,7 +233,7 @@ class ChromaStore:
         """Write manifest records, one Chroma call per batch (a call per article is slow)."""
         for i in range(0, len(items), self.max_batch):
             part = items[i:i + self.max_batch]
-            self.articles.upsert(
+            self._write(lambda part=part: self.articles.upsert(
                 ids=[a.id for a, _h, _n in part],
                 embeddings=[_DUMMY] * len(part),
                 metadatas=[{"hash": h, "title": a.title, "date": a.date,
@@ -203,7 +241,7 @@ class ChromaStore:
                             "origin": a.origin, "n_chunks": n,
                             "extra": json.dumps(a.extra, ensure_ascii=False)}
                            for a, h, n in part],
-                documents=[a.text for a, _h, _n in part])
+                documents=[a.text for a, _h, _n in part]))
 
     def add(self, items: list[tuple[Article, str, list[Chunk], list[list[float]]]]) -> None:
         # Delete first: a previous, interrupted run may have left chunks of these articles.
@@ -212,22 +250,23 @@ class ChromaStore:
                 for c, v in zip(chunks, vecs, strict=True)]
         for i in range(0, len(rows), self.max_batch):
             part = rows[i:i + self.max_batch]
-            self.chunks.add(ids=[c.id for c, _v, _m in part],
-                            embeddings=np.asarray([v for _c, v, _m in part], dtype=np.float32),
-                            documents=[c.text for c, _v, _m in part],
-                            metadatas=[m for _c, _v, m in part])
+            self._write(lambda part=part: self.chunks.add(
+                ids=[c.id for c, _v, _m in part],
+                embeddings=np.asarray([v for _c, v, _m in part], dtype=np.float32),
+                documents=[c.text for c, _v, _m in part], metadatas=[m for _c, _v, m in part]))
         self.put_records([(a, h, len(chunks)) for a, h, chunks, _v in items])
 
     def delete(self, doc_ids: Iterable[str]) -> None:
         doc_ids = list(doc_ids)
         for i in range(0, len(doc_ids), 500):
             part = doc_ids[i:i + 500]
-            self.chunks.delete(where={"document_id": {"$in": part}})
-            self.articles.delete(ids=part)
+            self._write(lambda part=part: self.chunks.delete(where={"document_id": {"$in": part}}))
+            self._write(lambda part=part: self.articles.delete(ids=part))
 
     def _delete_chunks(self, doc_ids: list[str]) -> None:
         for i in range(0, len(doc_ids), 500):
-            self.chunks.delete(where={"document_id": {"$in": doc_ids[i:i + 500]}})
+            part = doc_ids[i:i + 500]
+            self._write(lambda part=part: self.chunks.delete(where={"document_id": {"$in": part}}))
 
     # --- chunks --------------------------------------------------------------------------------
 

@@ -192,7 +192,8 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         try:
             rows = backend.add_files(files, progress)
         except RagError as exc:  # over the upload's limits: nothing was written
-            return ([], render.error_html(backend.public(str(exc))), backend.stats_html(),
+            return ([], render.error_html(backend.public(str(exc)), "Upload refused"),
+                    backend.stats_html(),
                     gr.skip(), None)
         info = backend.corpus_info()
         # The box is emptied: its files were removed from the server once indexed.

@@ -142,7 +142,14 @@ def test_browser_uploads_keep_names_limits_and_no_leftovers(server, page, tmp_pa
         big.append(tmp_path / f"big{i}.txt")
         big[-1].write_text("The Ostmere bridge reopened. " * 22_000)  # 0.6 MB each
     shown = upload(pg, big)
-    assert "the limit is 1 MB per upload" in shown, shown
+    assert "UPLOAD REFUSED" in shown.upper() and "the limit is 1 MB per upload" in shown, shown
+    # one file over the limit: gradio refuses it in the page, naming the limit
+    huge = {"name": "huge.txt", "mimeType": "text/plain",
+            "buffer": b"The Ostmere bridge. " * 60_000}
+    pg.set_input_files("#rag-upload input[type=file]", [huge])
+    toast = pg.locator(".toast-body").filter(has_text="huge.txt")
+    toast.wait_for()
+    assert "exceed the maximum allowed size of 1.0 Mb" in toast.inner_text()
     assert sorted(p.name for p in uploads.iterdir()) == stored  # nothing written
 
     stats = pg.inner_text("#rag-stats")
@@ -150,7 +157,8 @@ def test_browser_uploads_keep_names_limits_and_no_leftovers(server, page, tmp_pa
     assert str(server["tmp"]) not in pg.content()  # no server path anywhere in the page
     assert "index" in stats
 
-    # 10 files uploaded in four uploads: none of gradio's copies is left
+    # 11 files in five uploads (two refused whole, one file refused by gradio): none of
+    # gradio's copies is left
     assert files_under(server["gradio_tmp"]) == []
 
 

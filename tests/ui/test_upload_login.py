@@ -195,3 +195,24 @@ def test_failed_logins_back_off_per_address(server):
     time.sleep(LOCKOUT + 0.2)
     assert login(port, PASSWORD)[0] == 200  # the lockout is over
     assert login(port, "one more guess")[0] == 400  # and the count started afresh
+
+
+def test_guesses_for_one_user_from_many_addresses_are_slowed_not_locked(server):
+    """Failures for one user name from many addresses, each below its own lockout: after
+    4 x RAG_LOGIN_TRIES of them each further try for that name waits, and its owner still
+    gets in."""
+    port = server["port"]
+    assert login(port, PASSWORD, source="127.0.1.100")[0] == 200  # the user's count: 0
+    times = []
+    for i in range(4 * TRIES + 2):
+        started = time.perf_counter()
+        status, _headers = login(port, f"spread guess {i}", source=f"127.0.1.{i // 2 + 1}")
+        times.append(time.perf_counter() - started)
+        assert status == 400  # never refused: no address reached its own limit
+    print("tries for one user from 7 addresses, seconds:", [round(t, 2) for t in times])
+    assert max(times[:4 * TRIES]) < 0.5 and min(times[4 * TRIES:]) >= 0.5
+    assert times[-1] > times[-2]  # growing
+    assert login(port, PASSWORD, source="127.0.2.1")[0] == 200  # slowed, not locked out
+    started = time.perf_counter()
+    assert login(port, "after the owner logged in", source="127.0.2.2")[0] == 400
+    assert time.perf_counter() - started < 0.5  # the owner's login cleared the count

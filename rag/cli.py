@@ -210,7 +210,37 @@ def cmd_serve(args) -> int:
         watch = {"feeds_file": args.watch, "every": _every(args),
                  "allow_private": args.allow_private or None}
     return serve(_settings(args), host=args.host, port=args.port, auth=args.auth,
-                 ensure_corpus=not args.no_corpus, watch=watch) or 0
+                 auth_file=args.auth_file, ensure_corpus=not args.no_corpus,
+                 watch=watch) or 0
+
+
+def cmd_passwd(args) -> int:
+    """A ``user:hash`` line for `rag serve --auth-file`: printed, or written into the file."""
+    import getpass
+
+    from ui.auth import hash_password, set_user
+
+    from .types import RagError
+
+    user = args.user.strip()
+    if not user or ":" in user or any(ch.isspace() for ch in user):
+        raise RagError("the user name must be non-empty, without ':' or spaces")
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {user}: ")
+        if getpass.getpass("again: ") != password:
+            raise RagError("the two passwords differ")
+    else:  # piped: the first line
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        raise RagError("the password is too short (at least 8 characters)")
+    line = f"{user}:{hash_password(password)}"
+    if args.auth_file:
+        set_user(args.auth_file, user, line.partition(":")[2])
+        print(f"{user} can log in with `rag serve --auth-file {args.auth_file}`",
+              file=sys.stderr)
+    else:
+        print(line)
+    return 0
 
 
 def _every(args) -> float:
@@ -400,7 +430,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("serve", "start the browser chat", cmd_serve)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--auth", default=None, help="USER:PASS (or RAG_AUTH) to require a login")
+    p.add_argument("--auth-file", default=None, metavar="PATH",
+                   help="require a login: a file of user:password-hash lines made with `rag "
+                   "passwd USER --auth-file PATH` (or RAG_AUTH_FILE); recommended")
+    p.add_argument("--auth", default=None, metavar="USER:PASS",
+                   help="require this login (or RAG_AUTH); the password shows in the process "
+                   "list: prefer --auth-file")
     p.add_argument("--no-corpus", action="store_true",
                    help="do not index the shipped corpus/ when the index is empty")
     p.add_argument("--watch", type=Path, default=None, metavar="FEEDS.txt",
@@ -411,6 +446,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-private", action="store_true",
                    help="with --watch: let feeds reach private and loopback addresses")
     add_llm(p)
+
+    p = sub.add_parser("passwd", help="make a login line for `rag serve --auth-file`",
+                       description="Read a password (typed, or the first line of stdin) and "
+                       "print USER:HASH (salted scrypt), or put it in --auth-file.")
+    p.add_argument("user")
+    p.add_argument("--auth-file", default=None, metavar="PATH",
+                   help="add or replace the user's line in this file (made readable by you "
+                   "only) instead of printing it")
+    p.set_defaults(func=cmd_passwd)
 
     p = add("watch", "poll feeds on a schedule and index what is new or updated", cmd_watch)
     p.add_argument("feeds", type=Path, metavar="FEEDS.txt",

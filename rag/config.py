@@ -168,11 +168,21 @@ class LLMSettings:
 @dataclass(frozen=True)
 class UISettings:
     auth: str = field(default="", metadata=_key("auth"))  # USER:PASS for `rag serve`
+    # A file of `user:password-hash` lines (`rag passwd USER`): a login whose password is in
+    # no process list or environment (ui/auth.py).
+    auth_file: str = field(default="", metadata=_key("auth_file"))
+    # Failed logins from one client address before it is refused for login_lockout seconds,
+    # doubled at each further failure up to login_lockout_max.
+    login_tries: int = field(default=5, metadata=_key("login_tries"))
+    login_lockout: float = field(default=30.0, metadata=_key("login_lockout"))
+    login_lockout_max: float = field(default=900.0, metadata=_key("login_lockout_max"))
     # Questions answered at once (most of a streamed answer is waiting) ...
     concurrency: int = field(default=8, metadata=_key("ui_concurrency"))
     # ... of which at most this many compute at once (2 cores).
     model_slots: int = field(default=2, metadata=_key("ui_model_slots"))
-    max_upload_mb: int = field(default=50, metadata=_key("ui_max_upload_mb"))
+    # One upload (all its files together) in the Corpus tab: at most this many MB and files.
+    max_upload_mb: float = field(default=50.0, metadata=_key("ui_max_upload_mb"))
+    max_upload_files: int = field(default=500, metadata=_key("ui_max_upload_files"))
 
 
 @dataclass(frozen=True)

@@ -25,17 +25,40 @@ preview, with its [n] links and any sentence the sources do not support marked "
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import logging
+import os
+import shutil
+import signal
+import tempfile
+import threading
 from pathlib import Path
 
-import gradio as gr
 
-from rag import RagError
-from rag.config import PROJECT_ROOT, Settings
+def _own_temp_dir() -> str | None:
+    """Give gradio a temporary folder of this process's own (unless GRADIO_TEMP_DIR is set),
+    so that uploads can be cleaned up and nothing is left behind at exit. Gradio reads the
+    variable when imported: this runs first."""
+    if os.environ.get("GRADIO_TEMP_DIR"):
+        return None
+    path = tempfile.mkdtemp(prefix="newsrag-gradio-")
+    os.environ["GRADIO_TEMP_DIR"] = path
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
-from . import render
-from .backend import Backend, filters_note, new_state
+
+_own_temp_dir()
+
+import gradio as gr  # noqa: E402 - after the temporary folder is chosen
+from gradio.utils import NamedString  # noqa: E402
+
+from rag import RagError  # noqa: E402
+from rag.config import PROJECT_ROOT, Settings  # noqa: E402
+
+from . import render  # noqa: E402
+from .auth import Checker, LoginGuard, LoginThrottle, read_auth_file  # noqa: E402
+from .backend import MB, Backend, filters_note, new_state  # noqa: E402
 
 log = logging.getLogger("rag.ui")
 
@@ -54,6 +77,22 @@ def asset(name: str) -> str:
 
 
 
+def upload_box(**kwargs) -> gr.File:
+    """A gr.File whose file paths are handed over as they are: gradio 6.31's own turns each
+    into one empty temporary file per file and event that it never removes. (Patched on the
+    instance: a gr.File subclass makes gradio write a .pyi stub beside this module.)"""
+    box = gr.File(**kwargs)
+    plain = box._process_single_file
+
+    def keep_path(f):
+        if box.type == "filepath" and not box.file_types:
+            return NamedString(f.path)
+        return plain(f)
+
+    box._process_single_file = keep_path
+    return box
+
+
 def theme():
     return gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
 
@@ -66,7 +105,8 @@ def launch_options() -> dict:
 
 def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
     backend = backend or Backend(assistant)
-    concurrency = max(1, assistant.settings.ui.concurrency)
+    ui = assistant.settings.ui
+    concurrency = max(1, ui.concurrency)
 
     def user_msg(question):
         return {"role": "user", "content": render.question_html(question)}
@@ -80,7 +120,8 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         try:
             question, filters, as_of = backend.check(message, since, until, sources, as_of)
         except RagError as exc:
-            msgs += [user_msg(message or ""), bot_msg(render.error_html(str(exc)))]
+            msgs += [user_msg(message or ""), bot_msg(render.error_html(backend.public(
+                str(exc))))]
             yield msgs, gr.skip(), state, gr.skip()
             return
         turn = state["n"] + 1
@@ -94,7 +135,7 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
                     msgs[-1] = bot_msg(render.pending_html(text, turn))
                     yield msgs, gr.skip(), state, gr.skip()
         except RagError as exc:
-            msgs[-1] = bot_msg(render.error_html(str(exc)))
+            msgs[-1] = bot_msg(render.error_html(backend.public(str(exc))))
             yield msgs, gr.skip(), state, gr.skip()
             return
         except Exception:  # noqa: BLE001 - the reader gets a message, the log the traceback
@@ -122,7 +163,7 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
                                                      paced=False, as_of=as_of):
                 answer = item
         except RagError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(backend.public(str(exc))) from exc
         state["n"] += 1
         state["chat"] += [user_msg(question),
                           bot_msg(render.answer_html(answer, state["n"]))]
@@ -142,17 +183,23 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         try:
             return backend.ask(question, since, until, sources, as_of).to_dict()
         except RagError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(backend.public(str(exc))) from exc
 
     def add(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - gradio's idiom
         if not files:
             return [], "<p>Choose one or more files first.</p>", backend.stats_html(), \
-                gr.skip()
-        rows = backend.add_files(files, progress)
+                gr.skip(), gr.skip()
+        try:
+            rows = backend.add_files(files, progress)
+        except RagError as exc:  # over the upload's limits: nothing was written
+            return ([], render.error_html(backend.public(str(exc)), "Upload refused"),
+                    backend.stats_html(),
+                    gr.skip(), None)
         info = backend.corpus_info()
+        # The box is emptied: its files were removed from the server once indexed.
         return (rows, render.ingest_table(rows), render.stats_html(
             info["stats"], info["dates"], len(info["sources"])),
-            gr.update(choices=info["sources"]))
+            gr.update(choices=info["sources"]), None)
 
     def feeds_view():
         return render.feeds_table(backend.feeds_status(), backend.watching)
@@ -164,14 +211,14 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         try:
             msg = f'<p class="rag-feed-ok">{render.esc(backend.add_feed(url))}</p>'
         except RagError as exc:
-            msg = render.error_html(str(exc))
+            msg = render.error_html(backend.public(str(exc)))
         return msg, feeds_view(), feed_choices(), ""
 
     def ui_remove_feed(feed):
         try:
             msg = f'<p class="rag-feed-ok">{render.esc(backend.remove_feed(feed or ""))}</p>'
         except RagError as exc:
-            msg = render.error_html(str(exc))
+            msg = render.error_html(backend.public(str(exc)))
         return msg, feeds_view(), feed_choices()
 
     def ui_tick():
@@ -186,13 +233,13 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         try:
             return backend.add_feed(url)
         except RagError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(backend.public(str(exc))) from exc
 
     def api_remove_feed(feed: str) -> str:
         try:
             return backend.remove_feed(feed)
         except RagError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(backend.public(str(exc))) from exc
 
     def on_load():
         info = backend.corpus_info()
@@ -257,13 +304,17 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
                     with gr.Column(scale=2, min_width=420):
                         gr.Markdown("### Add articles\nFiles: .txt, .md, .html, .jsonl (one "
                                     "JSON object per line with `text` and optionally `title`, "
-                                    "`date`, `source`, `url`, `id`). A file uploaded again "
-                                    "under the same name replaces its articles.")
+                                    "`date`, `source`, `url`, `id`). The same file uploaded "
+                                    "again changes nothing; another file under a name "
+                                    "already used is added beside it, its name followed by "
+                                    "a short hash of its content. At most "
+                                    f"{ui.max_upload_files} files and {ui.max_upload_mb:g} MB "
+                                    "per upload.")
                         # No file_types: gradio would refuse the whole upload for one odd
                         # file; here each file gets its own result (and reason) instead.
-                        files = gr.File(file_count="multiple", type="filepath",
-                                        label="Article files (.txt .md .html .jsonl)",
-                                        elem_id="rag-upload")
+                        files = upload_box(file_count="multiple", type="filepath",
+                                           label="Article files (.txt .md .html .jsonl)",
+                                           elem_id="rag-upload")
                         add_btn = gr.Button("Add to the index", variant="primary",
                                             elem_id="rag-add")
                         results = gr.HTML(elem_id="rag-ingest-results")
@@ -303,7 +354,7 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         api_btn.click(api_clear, inputs=[state], outputs=[state], api_name="clear",
                       queue=False)
         gr.api(ask, api_name="ask", concurrency_limit=concurrency, concurrency_id="answer")
-        add_btn.click(add, inputs=[files], outputs=[rows_json, results, stats, sources],
+        add_btn.click(add, inputs=[files], outputs=[rows_json, results, stats, sources, files],
                       api_name="add_articles", concurrency_limit=1, concurrency_id="ingest")
         demo.load(on_load, outputs=[stats, sources, since, until, feeds_html, feed_pick],
                   api_name="ui_load", api_visibility="private", queue=False)
@@ -336,6 +387,40 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def login_checker(settings: Settings, auth: str | None = None,
+                  auth_file: str | Path | None = None) -> Checker | None:
+    """The login check for ``launch(auth=...)``, or None for no login. The command line
+    (``auth``, ``auth_file``) goes before the environment (RAG_AUTH, RAG_AUTH_FILE); a
+    password given twice at one level is refused."""
+    if auth is None and auth_file is None:
+        auth, auth_file = settings.ui.auth or None, settings.ui.auth_file or None
+    if auth and auth_file:
+        raise RagError("give either --auth USER:PASS or --auth-file PATH (or RAG_AUTH or "
+                       "RAG_AUTH_FILE), not both")
+    ui = settings.ui
+    guard = LoginGuard(ui.login_tries, ui.login_lockout, ui.login_lockout_max)
+    if auth_file:
+        return Checker(read_auth_file(auth_file), guard)
+    credentials = parse_auth(auth)
+    if credentials is None:
+        return None
+    return Checker({credentials[0]: credentials[1]}, guard, plain=True)
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def login_throttle(checker: Checker | None) -> dict:
+    """``app_kwargs`` for ``launch()``: the back-off on failed logins around gradio's /login
+    route (gradio's auth callable is not told the client's address; the middleware is)."""
+    if checker is None:
+        return {}
+    from starlette.middleware import Middleware
+
+    return {"middleware": [Middleware(LoginThrottle, guard=checker.guard)]}
+
+
 def is_loopback(host: str) -> bool:
     if host in ("localhost", ""):
         return True
@@ -346,7 +431,8 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860,
-          auth: str | None = None, ensure_corpus: bool = True, watch: dict | None = None) -> int:
+          auth: str | None = None, ensure_corpus: bool = True, watch: dict | None = None,
+          auth_file: str | Path | None = None) -> int:
     """Start the browser chat and serve until interrupted (indexing corpus/ first when the index
     is empty and ``ensure_corpus``). ``watch``: {"feeds_file", "every" (seconds),
     "allow_private"} to keep the index fresh from feeds while serving."""
@@ -357,7 +443,7 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     logging.getLogger("rag.keyword").setLevel(logging.INFO)  # say when it repairs itself
     bot = Assistant(settings)
-    credentials = parse_auth(auth if auth is not None else bot.settings.ui.auth)
+    checker = login_checker(bot.settings, auth, auth_file)
     if ensure_corpus and bot.is_empty():
         corpus = PROJECT_ROOT / "corpus"
         if corpus.is_dir():
@@ -370,19 +456,25 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
               "`rag ingest PATH`", flush=True)
     else:
         bot.ask("warm up")  # load the model and open the indexes now, not on the first question
-    if not is_loopback(host) and credentials is None:
+    if not is_loopback(host) and checker is None:
         print(f"warning: serving on {host} without a login; anyone who can reach it can use "
-              "it. Set --auth USER:PASS or RAG_AUTH.", flush=True)
+              "it. Make a login with `rag passwd USER --auth-file FILE` and serve with "
+              "--auth-file FILE.", flush=True)
     backend = Backend(bot)
     if watch:
         backend.start_watch(watch["feeds_file"], watch["every"], watch.get("allow_private"))
         print(f"Watching {len(backend.watcher.feeds)} feed(s) from {watch['feeds_file']} every "
               f"{watch['every']:g} s.", flush=True)
     demo = build_app(bot, backend)
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (a service manager's stop) ends the server as Ctrl-C does, so that the
+        # temporary folder and the watcher are cleaned up too.
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
-        demo.launch(server_name=host, server_port=port, auth=credentials,
-                    auth_message="Log in to ask about the articles." if credentials else None,
-                    max_file_size=f"{bot.settings.ui.max_upload_mb}mb", **launch_options())
+        demo.launch(server_name=host, server_port=port, auth=checker and checker.login,
+                    auth_message="Log in to ask about the articles." if checker else None,
+                    max_file_size=int(bot.settings.ui.max_upload_mb * MB),
+                    app_kwargs=login_throttle(checker), **launch_options())
     except OSError as exc:
         raise RagError(f"cannot serve on {host}:{port}: {exc}") from exc
     finally:

@@ -9,11 +9,15 @@ once (2 cores).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 import shutil
+import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,7 +105,10 @@ class Backend:
             if self._info is not None and self._info[0] == generation:
                 return self._info[1]
         facets = self.assistant.facets()  # not store.records(): that reads every article
-        info = {"stats": self.assistant.stats(), "dates": facets["dates"],
+        stats = self.assistant.stats()
+        # Every visitor sees these: the index folder's name, not where the server keeps it.
+        stats["index"] = Path(str(stats.get("index", ""))).name
+        info = {"stats": stats, "dates": facets["dates"],
                 "sources": facets["sources"]}
         with self._info_lock:
             self._info = (generation, info)
@@ -183,18 +190,38 @@ class Backend:
     def upload_dir(self) -> Path:
         return Path(self.assistant.settings.index_dir) / "uploads"
 
+    def upload_refusal(self, paths: list) -> str | None:
+        """Why a whole upload is refused (too many files, too many MB), or None."""
+        ui = self.assistant.settings.ui
+        if len(paths) > ui.max_upload_files:
+            return (f"{len(paths)} files in one upload: the limit is {ui.max_upload_files} "
+                    "files (RAG_UI_MAX_UPLOAD_FILES); nothing was added")
+        total = sum(p.stat().st_size for p in paths if p.is_file())
+        if total > ui.max_upload_mb * MB:
+            return (f"the files come to {total / MB:.3g} MB: the limit is "
+                    f"{ui.max_upload_mb:g} MB per upload (RAG_UI_MAX_UPLOAD_MB); nothing was "
+                    "added")
+        return None
+
     def add_files(self, paths: list, progress=None) -> list[dict]:
-        """Index uploaded files one at a time; one result row per file."""
+        """Index uploaded files one at a time; one result row per file. RagError (nothing
+        written) when the upload is over its limits. The uploaded copies are removed after,
+        in every case (they are gradio's temporary files)."""
+        srcs = [Path(getattr(raw, "name", raw) if not isinstance(raw, (str, Path)) else raw)
+                for raw in (paths or []) if raw]
         rows = []
-        paths = [p for p in (paths or []) if p]
-        with self.lock.write():
-            for i, raw in enumerate(paths):
-                src = Path(getattr(raw, "name", raw) if not isinstance(raw, (str, Path))
-                           else raw)
-                name = safe_filename(src.name)
-                if progress is not None:
-                    progress((i, len(paths)), desc=f"Indexing {name} ({i + 1}/{len(paths)})")
-                rows.append(self._add_one(src, name))
+        try:
+            refusal = self.upload_refusal(srcs)
+            if refusal:
+                raise RagError(refusal)
+            with self.lock.write():
+                for i, src in enumerate(srcs):
+                    name = safe_filename(src.name)
+                    if progress is not None:
+                        progress((i, len(srcs)), desc=f"Indexing {name} ({i + 1}/{len(srcs)})")
+                    rows.append(self._add_one(src, name))
+        finally:
+            remove_uploads(srcs)
         return rows
 
     def _add_one(self, src: Path, name: str) -> dict:
@@ -203,19 +230,37 @@ class Backend:
             row["details"] = (f"unsupported file type {Path(name).suffix or '(none)'!r}; "
                               f"use one of {', '.join(UPLOAD_TYPES)}")
             return row
+        if not src.is_file():
+            row["details"] = "the uploaded file is gone (already added?); upload it again"
+            return row
+        dest = None
         try:
             self.upload_dir.mkdir(parents=True, exist_ok=True)
-            dest = self.upload_dir / name
-            shutil.copyfile(src, dest)
+            dest, note = store_upload(src, self.upload_dir, name)
             report = self.assistant.ingest([dest], progress=True)
         except RagError as exc:
-            row["details"] = str(exc)
+            row["details"] = self.public(str(exc), dest, name)
             return row
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             log.exception("ingesting %s failed", name)
-            row["details"] = f"{type(exc).__name__}: {exc}"
+            row["details"] = self.public(f"{type(exc).__name__}: {exc}", dest, name)
             return row
-        return report_row(name, report, str(dest))
+        row = report_row(name, report, str(dest))
+        if note:
+            row["details"] = "; ".join(x for x in (note, row["details"]) if x)
+        return row
+
+    def public(self, text: str, dest: Path | None = None, name: str = "") -> str:
+        """``text`` with the server's paths replaced by names: a visitor learns no folder of
+        the server (the index's, the uploads', the temporary files')."""
+        if dest is not None:
+            text = text.replace(str(dest), name or dest.name)
+        index = Path(self.assistant.settings.index_dir)
+        for folder, shown in ((self.upload_dir, "uploads"), (index.resolve(), index.name),
+                              (index, index.name),
+                              (Path(tempfile.gettempdir()), "tmp")):
+            text = text.replace(str(folder), shown)
+        return text
 
     # --- feeds (`rag serve --watch FEEDS.txt`) -------------------------------------------------
 
@@ -324,12 +369,83 @@ def report_row(name: str, report, dest: str) -> dict:
             "details": "; ".join(reasons + notes)}
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+MB = 1024 * 1024
+MAX_NAME_BYTES = 200  # of a stored upload's name in UTF-8: under the usual 255, with room
+HASH_CHARS = 10  # of the content hash that tells two different files of one name apart
+# Dropped from names: path separators, control and format characters (categories C*), and
+# the characters that some file systems or shells refuse.
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def _fits(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` bytes of UTF-8, on a character boundary."""
+    return text.encode("utf-8")[:max(0, limit)].decode("utf-8", "ignore")
 
 
 def safe_filename(name: str) -> str:
-    name = _UNSAFE.sub("_", Path(str(name)).name).strip(" .") or "upload"
-    return name[:150]
+    """An uploaded file's name as stored: its last path part, NFC-normalised, Unicode letters
+    kept, separators and control characters replaced, no leading dot, at most
+    MAX_NAME_BYTES in UTF-8 with its suffix kept."""
+    name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join("_" if unicodedata.category(ch).startswith("C") else ch for ch in name)
+    name = _UNSAFE.sub("_", name).strip(" .") or "upload"
+    stem, suffix = os.path.splitext(name)
+    if len(suffix.encode("utf-8")) > 16 or not stem:  # not a real suffix: part of the name
+        stem, suffix = name, ""
+    return (_fits(stem, MAX_NAME_BYTES - len(suffix.encode("utf-8"))).rstrip(" .")
+            or "upload") + suffix
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def store_upload(src: Path, folder: Path, name: str) -> tuple[Path, str]:
+    """Copy an upload into ``folder`` under ``name``, unless a different file already has
+    that name: then under ``name`` with a short hash of its content added, so that nobody's
+    upload replaces another's. The same content again is the same file (and article).
+    Returns (where it is, a note for the user or ""). The copy is written aside and renamed,
+    so that a failure leaves no partial file."""
+    dest = folder / name
+    digest = file_hash(src)
+    if dest.exists() and file_hash(dest) != digest:
+        stem, suffix = os.path.splitext(name)
+        tail = f"-{digest[:HASH_CHARS]}{suffix}"
+        dest = folder / (_fits(stem, MAX_NAME_BYTES - len(tail.encode("utf-8"))) + tail)
+        note = (f"another file named {name} is indexed with other content: this one was "
+                f"added as {dest.name}")
+    else:
+        note = ""
+    if dest.exists() and file_hash(dest) == digest:
+        return dest, note
+    part = folder / f".{digest[:16]}.{os.getpid()}.{threading.get_ident()}.part"
+    try:
+        shutil.copyfile(src, part)
+        os.replace(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+    return dest, note
+
+
+def remove_uploads(paths: list[Path]) -> None:
+    """Remove gradio's temporary copies of uploaded files (and their folder, when empty);
+    only files under gradio's temporary folder are touched."""
+    root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    root = root.resolve()
+    for path in paths:
+        try:
+            path = path.resolve()
+            if root not in path.parents:
+                continue
+            path.unlink(missing_ok=True)
+            if path.parent != root:
+                path.parent.rmdir()  # the per-upload folder; fails (kept) when not empty
+        except OSError:
+            pass
 
 
 def filters_note(filters: Filters | None, as_of: str | None = None) -> str:

@@ -117,9 +117,9 @@ def related_html(answer, turn: int, notice: str = "") -> str:
             f'{esc(lead)}; closest:<ul class="rag-closest">{"".join(close)}</ul></div>')
 
 
-def error_html(message: str) -> str:
+def error_html(message: str, title: str = "Cannot ask that") -> str:
     return (f'<div class="rag-answer rag-error"><span class="rag-badge rag-badge-error">'
-            f'Cannot ask that</span> {esc(message)}</div>')
+            f'{esc(title)}</span> {esc(message)}</div>')
 
 
 # --- the sources panel -------------------------------------------------------------------------

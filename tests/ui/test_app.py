@@ -255,9 +255,12 @@ def test_upload_reports_each_file(server, tmp_path):
 
     again = c.predict([handle_file(good)], api_name="/add_articles")[0]
     assert again[0]["result"] == "skipped"
+    # another file under a name already used: added beside it, not in its place
     good.write_text("# Harbour notes\n\nThe Quexton harbour dredging finished in August.\n")
     changed = c.predict([handle_file(good)], api_name="/add_articles")[0]
-    assert changed[0]["result"] == "updated"
+    assert changed[0]["result"] == "added"
+    assert "another file named notes.md is indexed with other content" in \
+        changed[0]["details"]
 
 
 # --- the real browser ------------------------------------------------------------------------

@@ -175,3 +175,92 @@ def test_add_feed_refuses_private_and_non_http(tmp_path):
     finally:
         backend.stop_watch()
     assert not backend.watching
+
+
+def test_safe_filename_keeps_letters_and_its_suffix():
+    from ui.backend import MAX_NAME_BYTES, safe_filename
+
+    assert safe_filename("新闻.txt") == "新闻.txt" and safe_filename("报告.txt") == "报告.txt"
+    assert safe_filename("Cafe\u0301.md") == "Caf\u00e9.md"  # NFC
+    assert safe_filename("C:\\Users\\x\\..\\notes.md") == "notes.md"
+    assert safe_filename("...hidden.txt") == "hidden.txt"
+    assert safe_filename("a\u202eevil\x00.txt") == "a_evil_.txt"  # control, bidi override
+    for long in ("a" * 300 + ".txt", "日" * 300 + ".jsonl", "é" * 299 + ".html"):
+        name = safe_filename(long)
+        assert name.endswith(long[long.rindex("."):]), name
+        assert len(name.encode("utf-8")) <= MAX_NAME_BYTES < 255
+        assert name.encode("utf-8").decode("utf-8") == name  # cut on a character
+    assert safe_filename("") == "upload" and safe_filename("..") == "upload"
+
+
+def test_store_upload_never_replaces_another_file(tmp_path):
+    from ui.backend import MAX_NAME_BYTES, store_upload
+
+    folder, a, b = tmp_path / "uploads", tmp_path / "a", tmp_path / "b"
+    folder.mkdir()
+    a.mkdir()
+    b.mkdir()
+    (a / "x.txt").write_text("first")
+    (b / "x.txt").write_text("second")
+    first, note = store_upload(a / "x.txt", folder, "新闻.txt")
+    assert first == folder / "新闻.txt" and note == ""
+    second, note = store_upload(b / "x.txt", folder, "新闻.txt")
+    assert second != first and second.name.startswith("新闻-") and second.suffix == ".txt"
+    assert "added as " + second.name in note
+    assert first.read_text() == "first" and second.read_text() == "second"
+    assert store_upload(b / "x.txt", folder, "新闻.txt")[0] == second  # same content: same file
+    assert store_upload(a / "x.txt", folder, "新闻.txt") == (first, "")
+    long = "長" * 66 + ".txt"  # 202 bytes: the hash must still fit
+    store_upload(a / "x.txt", folder, long)
+    other, _ = store_upload(b / "x.txt", folder, long)
+    assert other.suffix == ".txt" and len(other.name.encode()) <= MAX_NAME_BYTES
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+
+
+def test_upload_limits_refuse_the_whole_upload_and_write_nothing(tmp_path, monkeypatch):
+    from rag import Assistant, RagError
+    from ui.backend import Backend
+
+    gradio_tmp = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(gradio_tmp))
+    bot = Assistant(index_dir=tmp_path / "index", store="memory", embed_backend="fake",
+                    ui_max_upload_files=2, ui_max_upload_mb=0.01)
+    backend = Backend(bot)
+    files = []
+    for i in range(3):  # as gradio keeps uploads: a folder per file under its temp folder
+        (gradio_tmp / f"h{i}").mkdir(parents=True)
+        files.append(gradio_tmp / f"h{i}" / f"f{i}.txt")
+        files[-1].write_text(f"The Tarrow apple harvest reached {i} tonnes.")
+    with pytest.raises(RagError, match=r"3 files in one upload: the limit is 2 files"):
+        backend.add_files(files)
+    assert not backend.upload_dir.exists() and bot.stats()["articles"] == 0
+    assert list(gradio_tmp.iterdir()) == []  # gradio's copies removed all the same
+    big = gradio_tmp / "h9" / "big.txt"
+    big.parent.mkdir()
+    big.write_text("word " * 4000)
+    with pytest.raises(RagError, match=r"come to 0\.0191 MB: the limit is 0\.01 MB per upload"):
+        backend.add_files([big])
+    assert not backend.upload_dir.exists() and not big.exists()
+    ok = gradio_tmp / "h8" / "ok.txt"
+    ok.parent.mkdir()
+    ok.write_text("The Tarrow apple harvest reached 5,300 tonnes.")
+    assert backend.add_files([ok])[0]["result"] == "added"
+    assert list(gradio_tmp.iterdir()) == [] and (backend.upload_dir / "ok.txt").exists()
+    again = backend.add_files([ok])  # the box still names it: a message, not a traceback
+    assert again[0]["result"] == "failed" and "upload it again" in again[0]["details"]
+
+
+def test_no_server_path_in_what_visitors_see(tmp_path):
+    from rag import Assistant
+    from ui.backend import Backend
+
+    index = tmp_path / "secret-place" / "my-index"
+    bot = Assistant(index_dir=index, embed_backend="fake")  # Chroma: its location is a path
+    backend = Backend(bot)
+    (tmp_path / "a.txt").write_text("The Tarrow apple harvest reached 5,300 tonnes.")
+    backend.add_files([tmp_path / "a.txt"])
+    shown = backend.stats_html()
+    assert str(index) in bot.stats()["index"]  # `rag stats` (the server's owner) sees it all
+    assert "secret-place" not in shown and "<td>my-index</td>" in shown
+    msg = backend.public(f"cannot open {index}/uploads/a.txt or {index}/chroma.sqlite3")
+    assert msg == "cannot open uploads/a.txt or my-index/chroma.sqlite3"

@@ -35,8 +35,9 @@ STREAM_DELAY = 0.02  # seconds at least between two updates of a streamed answer
 
 
 class RWLock:
-    """Many readers (questions) or one writer (ingestion of uploads). A waiting writer goes
-    before new readers, so a steady stream of questions cannot hold an upload back forever."""
+    """Many readers or one writer; a waiting writer goes before new readers. Writers (uploads,
+    feed batches) take it to go one at a time; questions do not take it (they read the last
+    committed state while a writer works)."""
 
     def __init__(self):
         self._cond = threading.Condition()
@@ -145,7 +146,10 @@ class Backend:
         items = self._items(turns, question, filters, as_of)
         text, final, last = "", None, 0.0
         while True:
-            with self.lock.read(), self.model_slots:
+            # No read lock: a question runs against the last committed state while an upload
+            # is written (the keyword index answers from its last commit, Chroma serves reads
+            # beside its writer), so an upload never holds questions back.
+            with self.model_slots:
                 item = next(items, _END)
             if item is _END:
                 break
@@ -170,7 +174,7 @@ class Backend:
 
     def ask(self, question, since="", until="", sources=None, as_of="") -> Answer:
         question, filters, as_of = self.check(question, since, until, sources, as_of)
-        with self.lock.read(), self.model_slots:
+        with self.model_slots:
             return self.assistant.ask(question, filters, as_of=as_of)
 
     def articles_for(self, answer: Answer) -> dict:
@@ -266,9 +270,8 @@ class Backend:
 
     def start_watch(self, feeds_file, every: float, allow_private: bool | None = None) -> None:
         """Poll the feeds of ``feeds_file`` every ``every`` seconds in a background thread.
-        Pages are fetched outside the write lock; each batch is ingested under it, so
-        questions keep being answered while feeds are read and wait only while a batch is
-        written."""
+        Pages are fetched outside the write lock; each batch is ingested under it (one writer
+        at a time); questions never wait for it."""
         from rag.sources.watch import read_feeds_file
 
         self.feeds_file = Path(feeds_file).expanduser()

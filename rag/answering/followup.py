@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..types import AnswerRequest, Turn
 from .base import Plan
 from .constraints import names
@@ -24,12 +26,17 @@ def carried_names(turn: Turn, question: str) -> list[str]:
     for c in turn.answer.citations:
         if c.focus_start is not None and c.focus_end is not None:
             out.append(c.quote[c.focus_start - c.start:c.focus_end - c.start])
-    words = turn.question.split(None, 1)
+    # the previous question as it was read: a chain of follow-ups keeps the first one's names
+    asked_then = turn.standalone or turn.question
+    words = asked_then.split(None, 1)
     body = words[1] if len(words) > 1 else ""
     out += [w for w in body.replace("?", " ").split()
-            if w.strip(".,;:").lower() in names(turn.question)]
+            if w.strip(".,;:").lower() in names(asked_then)]
     asked = question.lower()
     return [w for w in dict.fromkeys(out) if w.lower() not in asked]
+
+
+_NUMBER = re.compile(r"^[\d.,%$€£\s-]+$")
 
 
 class ContextFollowUp:
@@ -45,18 +52,27 @@ class ContextFollowUp:
                      boost_docs=boost, use_llm=request.use_llm)
         if not recent:
             return plain
-        carried = " ".join(carried_names(recent[-1], request.question))
+        # The thread is the last answered turn: a follow-up the articles could not answer
+        # ("Who opened it?" -> no answer) must not lose it for the next one.
+        last = next((t for t in reversed(request.history[-3:]) if t.answer.citations),
+                    recent[-1])
+        carried_all = carried_names(last, request.question)
+        carried = " ".join(carried_all)
         # the previous answer's articles and the other copies of their stories
         scope = list(dict.fromkeys(
-            d for c in recent[-1].answer.citations
+            d for c in last.answer.citations
             for d in [c.doc_id, *(o["doc_id"] for o in getattr(c, "also_in", []) or [])]))
-        question = f"{request.question} {carried}".strip()
+        query = f"{request.question} {carried}".strip()
         if not scope:
             plain.query = f"{plain.query} {carried}".strip()
             return plain
-        return Plan(question=question, query=question, boost_docs=boost,
+        # The answerer gets the carried names, not the carried numbers: "Who opened it?" after
+        # "1200 visitors" asks for a person, and 1200 is no condition on the sentence.
+        question = " ".join([request.question, *(w for w in carried_all if not _NUMBER.match(w))])
+        return Plan(question=question, query=query, boost_docs=boost,
                     use_llm=request.use_llm, scope_docs=scope,
-                    fallback_query=f"{plain.query} {carried}".strip())
+                    fallback_query=f"{plain.query} {carried}".strip(),
+                    standalone=query if carried else "")
 
 
 class LLMFollowUp:

@@ -130,7 +130,8 @@ class ChromaStore:
                 raise RagError(f"the index server {self.location} did not answer "
                                f"({type(exc).__name__}: {str(exc)[:200]}); try again when it "
                                "is back") from exc
-            self._reopen(opened)
+            if not self._thread_lock.locked():  # not while this process writes: just retry
+                self._reopen(opened)
         try:
             return call()
         except Exception as exc:  # noqa: BLE001

@@ -171,3 +171,31 @@ def test_rebuild_starts_afresh_and_never_reuses_a_stale_bm25(tmp_path, folder):
     assert "eight percent" in bot.ask("By how much will the copper mine raise wages?").text
     hits = bot.search("copper mine wages", mode="bm25")
     assert hits and "eight percent" in hits[0].text
+
+
+def test_an_article_that_cannot_be_chunked_costs_only_itself(tmp_path, monkeypatch):
+    """Whatever goes wrong while chunking one article (the reader and the chunker are bounded
+    for huge files, tests/test_chunks.py; this guards what is not foreseen) fails it in one
+    line; the articles before and after it are indexed."""
+    from rag.chunks import Chunker
+
+    d = tmp_path / "run"
+    d.mkdir()
+    for name in ("harbour.txt", "mine.txt", "rail.md"):
+        (d / name).write_text(STORIES[name])
+    real_split = Chunker.split
+
+    def split(self, article):
+        if article.id == "mine.txt":
+            raise TimeoutError("regex took too long")
+        return real_split(self, article)
+
+    monkeypatch.setattr(Chunker, "split", split)
+    bot = Assistant(index_dir=tmp_path / "idx")
+    report = bot.ingest([d])
+    assert sorted(report.added) == ["harbour.txt", "rail.md"]
+    [failure] = report.failed
+    assert failure.path == str((d / "mine.txt").resolve())
+    assert failure.reason == "could not be chunked: TimeoutError: regex took too long"
+    assert bot.stats()["articles"] == 2
+    assert bot.ask("When will night trains run between Vienna and Paris?").citations

@@ -11,15 +11,35 @@ _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _SLASHED = re.compile(r"(\d{4})/(\d{2})/(\d{2})")
 
 
-def normalise_date(value) -> str:
-    """The YYYY-MM-DD part of a date or date-time; '' when there is none."""
+def parse_date(value) -> tuple[str, str]:
+    """(YYYY-MM-DD, "") for a date or date-time that starts with a real calendar date;
+    ("", why) for anything else ("2012-13-45", "yesterday"); ("", "") when there is none.
+
+    The one date parser of user input (--as-of, --since, the API) and article dates alike."""
     if value is None:
-        return ""
+        return "", ""
     s = str(value).strip()
+    if not s:
+        return "", ""
     m = _ISO.match(s) or _SLASHED.match(s)
-    if m:
-        return "-".join(m.groups())
-    return ""
+    if not m:
+        return "", f"{_show(s)} is not a date as YYYY-MM-DD"
+    year, month, day = (int(g) for g in m.groups())
+    try:
+        date(year, month, day)
+    except ValueError as exc:  # month 13, 30 February, year 0
+        return "", f"{_show(s)} is not a real date ({exc})"
+    return "-".join(m.groups()), ""
+
+
+def _show(s: str) -> str:
+    return repr(s if len(s) <= 40 else s[:40] + "...")
+
+
+def normalise_date(value) -> str:
+    """The YYYY-MM-DD part of a date or date-time; '' when there is none or it is not a real
+    calendar date (see parse_date for the reason)."""
+    return parse_date(value)[0]
 
 
 def date_int(value: str) -> int:

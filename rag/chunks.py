@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterator
+from itertools import chain
 
 from .types import Article, Chunk
 
@@ -40,6 +43,20 @@ class Chunker:
                 out.extend(_slices(piece, self.chunk_size))
         return out
 
+    def _section_pieces(self, text: str) -> Iterator[tuple[str, int]]:
+        """The splitter's chunks of each section of ``text`` between whitespace runs of
+        ``_LONG_BLANK``+ characters, with where to look for them. Such a run is no text: the
+        splitter would count its tokens slice by slice (half a million slices for a few MB of
+        blank lines). Ordinary articles are one section, so their chunks are unchanged."""
+        pos = 0
+        for run in chain(_BLANK_RUN.finditer(text), (None,)):
+            end = run.start() if run else len(text)
+            if end > pos:
+                for piece in self._splitter.split_text(text[pos:end]):
+                    yield piece, pos
+            if run:
+                pos = run.end()
+
     @property
     def signature(self) -> str:
         # Part of every article's content hash: a new segmenter re-chunks on the next ingest.
@@ -47,11 +64,10 @@ class Chunker:
 
     def split(self, article: Article) -> list[Chunk]:
         text = article.text
-        pieces = self._splitter.split_text(text)
         chunks: list[Chunk] = []
         cursor = 0
-        for piece in pieces:
-            start, end = _locate(text, piece, cursor)
+        for piece, section in self._section_pieces(text):
+            start, end = _locate(text, piece, max(cursor, section))
             if start < 0:
                 continue
             # Overlapping chunks restart before the previous end: search from a bit earlier.
@@ -92,6 +108,11 @@ def embed_text_from(meta: dict, text: str) -> str:
 
 
 _LONG_PIECE = 2000
+_LONG_BLANK = 2000
+# A whitespace run of _LONG_BLANK+ characters. The look-behind pins a match to the start of a
+# run, so that a run is scanned once (without it, every position of many runs just under the
+# limit would be tried: quadratic).
+_BLANK_RUN = re.compile(rf"(?:(?<=\S)|^)\s{{{_LONG_BLANK},}}")
 _TOKEN_SLICE = 10_000
 
 

@@ -199,3 +199,30 @@ def test_an_article_that_cannot_be_chunked_costs_only_itself(tmp_path, monkeypat
     assert failure.reason == "could not be chunked: TimeoutError: regex took too long"
     assert bot.stats()["articles"] == 2
     assert bot.ask("When will night trains run between Vienna and Paris?").citations
+
+
+def test_a_35_mb_file_is_indexed_with_the_files_around_it(tmp_path):
+    """A real 35 MB .txt (under the 52 MB limit) of what made ingestion back-track or crash --
+    megabytes of spaces and blank lines, a line with no sentence end, "a. a. a." -- is
+    indexed with the good files beside it; a binary one fails alone, in one line. Its text is
+    mostly whitespace so that embedding stays quick (tests/test_chunks.py chunks 35 MB of
+    words)."""
+    d = tmp_path / "big"
+    d.mkdir()
+    for name in ("harbour.txt", "rail.md"):
+        (d / name).write_text(STORIES[name])
+    (d / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    words = " ".join(["ferry", "harbour", "strike", "council", "mine"] * 1_000)  # no full stop
+    (d / "huge.txt").write_text(
+        "date: 2021-08-02\nThe lighthouse keeper on Skerry Island retired after forty years. "
+        + " " * 17_000_000 + "\n" + "\t \n" * 5_900_000 + words + "\n\n" + "a. " * 10_000
+        + "\n\nShe was given a brass telescope by the island council.")
+    assert 34_000_000 < (d / "huge.txt").stat().st_size < 36_000_000
+    bot = Assistant(index_dir=tmp_path / "idx")
+    report = bot.ingest([d])
+    assert sorted(report.added) == ["harbour.txt", "huge.txt", "rail.md"]
+    assert [(f.path.rsplit("/", 1)[-1], f.reason.split(" (")[0]) for f in report.failed] == \
+        [("binary.txt", "binary file")]
+    answer = bot.ask("What was the lighthouse keeper given by the island council?")
+    assert answer.citations and answer.citations[0].doc_id == "huge.txt"
+    assert "brass telescope" in answer.text

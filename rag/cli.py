@@ -59,9 +59,9 @@ def _filters(args):
 
 
 def _arg_text(text: str) -> str:
-    """A command-line argument as text: bytes that were not UTF-8 reach Python as lone
-    surrogates (surrogateescape), which nothing downstream can encode; read them as cp1252
-    (a Latin-1 terminal's "caf\xe9" is "café") instead of failing."""
+    """A command-line argument (or a line typed to `rag chat`) as text: bytes that were not
+    UTF-8 reach Python as lone surrogates (surrogateescape), which nothing downstream can
+    encode; read them as cp1252 (a Latin-1 terminal's "caf\xe9" is "café") instead."""
     return "".join(bytes([ord(ch) - 0xDC00]).decode("cp1252", errors="replace")
                    if "\udc80" <= ch <= "\udcff" else ch for ch in text)
 
@@ -153,7 +153,7 @@ def cmd_chat(args) -> int:
     print("Ask about the articles. Empty line or Ctrl-D to quit; /clear forgets the conversation.")
     while True:
         try:
-            question = input("\n> ")
+            question = _arg_text(input("\n> "))
         except (EOFError, KeyboardInterrupt):
             print()
             return 0

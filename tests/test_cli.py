@@ -136,6 +136,10 @@ def test_a_question_with_an_invalid_utf8_byte_is_answered(index_dir):
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     assert b"Traceback" not in proc.stderr
     assert json.loads(proc.stdout)["status"] in ("answered", "related", "none")
+    chat = subprocess.run([*RAG, "chat"], capture_output=True, env=env, timeout=180,
+                          input=b"What did operation Ikaros achieve, caf\xe9?\n\n")
+    assert chat.returncode == 0 and b"Traceback" not in chat.stderr
+    assert b"error" not in chat.stdout + chat.stderr
     from rag.cli import _arg_text
 
     assert _arg_text(question.decode("utf-8", "surrogateescape")) == \

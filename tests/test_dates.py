@@ -74,3 +74,10 @@ def test_filters_are_built_or_refused_in_one_line(since, until, sources):
         return
     for value in (f.since, f.until) if f else ():
         assert value is None or dt.date.fromisoformat(value)
+
+
+def test_reuters_dates_are_real_dates_too():
+    from rag.dates import parse_reuters_date
+
+    assert parse_reuters_date("26-FEB-1987 15:01:01.79") == ("1987-02-26", "1987-02-26T15:01:01")
+    assert parse_reuters_date("31-FEB-1987 15:01:01.79") == ("", "")

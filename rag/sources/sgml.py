@@ -25,14 +25,12 @@ import html
 import re
 from pathlib import Path
 
+from ..dates import parse_reuters_date
 from ..types import Article, Failure
 from .base import ReadLog, register_format
 
 _STORY = re.compile(r"<REUTERS\b([^>]*)>(.*?)</REUTERS>", re.S)
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
-_MONTHS = {m: i for i, m in enumerate(
-    "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
-_DATE = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})(?:\s+(\d{1,2}):(\d{2}):(\d{2}))?")
 # The sign-off: on a line of its own (" Reuter", "REUTER...", " reuter"), after a run of
 # spaces, or after the last sentence or figure ("... ago. REUTER", "...17 REUTER"); sometimes
 # twice.  Never "... a spokesman told Reuters.".
@@ -56,20 +54,6 @@ def _list(block: str, tag: str) -> list[str]:
     inner = _field(block, tag) or ""
     return [_clean(d).strip() for d in re.findall(r"<D>(.*?)</D>", inner, re.S)
             if _clean(d).strip()]
-
-
-def parse_reuters_date(value: str) -> tuple[str, str]:
-    """'26-FEB-1987 15:01:01.79' -> ('1987-02-26', '1987-02-26T15:01:01'); ('', '') if none."""
-    m = _DATE.search(value or "")
-    if not m or m.group(2).upper() not in _MONTHS:
-        return "", ""
-    day, mon, year = int(m.group(1)), _MONTHS[m.group(2).upper()], int(m.group(3))
-    if not 1 <= day <= 31:
-        return "", ""
-    ymd = f"{year:04d}-{mon:02d}-{day:02d}"
-    if m.group(4) is None:
-        return ymd, ""
-    return ymd, f"{ymd}T{int(m.group(4)):02d}:{m.group(5)}:{m.group(6)}"
 
 
 def body_text(raw_body: str) -> str:

@@ -62,7 +62,7 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=2000, help="inputs per target")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--only", default=None, help="comma-separated targets "
-                        "(.txt,.md,.html,.jsonl,questions,dates)")
+                        "(.txt,.md,.html,.jsonl,.sgm,questions,dates)")
     args = parser.parse_args()
 
     from hypothesis import strategies as st

@@ -195,3 +195,32 @@ def test_deeply_nested_html_still_gives_its_text(tmp_path):
     assert not log.failed, log.failed
     assert len(articles) == 8
     assert all("second ferry for the Ostmere route" in a.text for a in articles)
+
+
+# --- back-tracking ---------------------------------------------------------------------------
+
+
+def test_patterns_that_back_tracked_are_read_in_linear_time(tmp_path):
+    """Each of these took seconds to minutes (a Markdown heading with 5,000 spaces: 168 s;
+    a Reuters body with 2,000 spaces before its sign-off: 14 s), and grows with the square or
+    the cube of the run; a few MB of each must now be read at once."""
+    import time
+
+    n = 2_000_000
+    (tmp_path / "heading.md").write_text("# Port strike" + " " * n + "ends\n\nDockers went back.")
+    (tmp_path / "front.md").write_text("---" + "\n" * n + "Dock workers went back to work.")
+    (tmp_path / "dateline.txt").write_text("A" * n + " said on Monday.")
+    (tmp_path / "open.sgm").write_text("<REUTERS" * (n // 8))
+    (tmp_path / "blanks.sgm").write_text(
+        '<REUTERS NEWID="7"><TEXT><TITLE>Grain</TITLE><BODY>Wheat prices rose.'
+        + " " * n + "x  Reuter\n</BODY></TEXT></REUTERS>" + "<REUTERS>" * (n // 9))
+    started = time.perf_counter()
+    articles, log = read_paths([tmp_path])
+    assert time.perf_counter() - started < 20
+    by_id = {a.id: a for a in articles}
+    assert by_id["heading.md"].text.startswith("# Port strike")  # too long for a title
+    assert by_id["front.md"].text == "---" + "\n" * n + "Dock workers went back to work."
+    assert by_id["dateline.txt"].text.endswith("said on Monday.")
+    assert by_id["reuters21578-7"].text.startswith("Wheat prices rose.")
+    assert [(f.path.rsplit("/", 1)[-1], f.reason) for f in log.failed] == [
+        ("open.sgm", "no <REUTERS> stories found (not a Reuters-21578 file)")]

@@ -17,7 +17,7 @@ from rag.dates import parse_date
 from rag.sources import read_paths
 
 GOOD = "The harbour board approved a second ferry for the Ostmere route on Tuesday."
-SUFFIXES = (".txt", ".md", ".html", ".jsonl")
+SUFFIXES = (".txt", ".md", ".html", ".jsonl", ".sgm")
 SETTINGS = settings(max_examples=30, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
@@ -71,6 +71,12 @@ def _shaped(suffix: str):
             "id": value, "text": text | value, "title": value, "date": text | value,
             "source": value, "url": value, "extra": value})
         body = st.lists(st.one_of(record.map(json.dumps), text), max_size=4).map("\n".join)
+    elif suffix == ".sgm":
+        tag = st.sampled_from(["<REUTERS", '<REUTERS NEWID="1">', "</REUTERS>", "<BODY>",
+                               "</BODY>", "<TITLE>", "</TITLE>", "<DATE>", "</DATE>",
+                               " 26-FEB-1987 15:01:01.79", "31-FEB-1987", "  Reuter\n", ">",
+                               "&#3;", "&lt;"])
+        body = st.lists(tag | text, max_size=12).map("".join)
     else:
         body = st.builds(lambda d, t: f"date: {d}\n{t}", text, text) | text
     encoding = st.sampled_from(["utf-8", "utf-16", "latin-1", "cp1250", "utf-32"])

@@ -113,7 +113,9 @@ def parse_html(html: str, doc_id: str, notes: list[str] | None = None) -> Articl
 # table...) is a wrapper whose content is kept without it by _flatten.
 _KEEP_TAGS = frozenset("html head body title meta link script style noscript template p br "
                        "h1 h2 h3 h4 h5 h6 ul ol li time article".split())
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^>]*>")  # linear: no nested quantifier
+# Linear: a tag ends at the next ">" and never spans a "<" (so "<a<a<a..." with no ">" is not
+# scanned to the end from every "<").
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^<>]*>")
 
 
 def _flatten(html: str) -> str:

@@ -143,7 +143,7 @@ def parse_sgml(data: str, where_file: str, origin: str = ""
         if not text:
             skipped += 1
             continue
-        text_m = re.search(r"<TEXT\b([^>]*)>", block)
+        text_m = re.search(r"<TEXT\b([^<>]{0,500})>", block)
         text_type = dict(_ATTR.findall(text_m.group(1))).get("TYPE", "NORM") if text_m \
             else "NORM"
         title = " ".join(_clean(_field(block, "TITLE") or "").split())

@@ -129,10 +129,13 @@ def decode(data: bytes) -> tuple[str, str]:
         bad = exc.start
     if (bom := bom_encoding(data)) is not None:
         try:
-            return data.decode(bom), ""
+            text = data.decode(bom)
         except UnicodeDecodeError as exc:
             raise ValueError(f"starts with a {bom.upper()} byte order mark but is not "
                              f"{bom.upper()} (bad bytes at offset {exc.start})") from None
+        if _looks_binary(text):
+            raise ValueError("binary file, not a text article")
+        return text, ""
     if b"\x00" in data[:8192]:
         raise ValueError("binary file (contains NUL bytes), not a text article")
     text, encoding = _fallback(data)

@@ -224,3 +224,14 @@ def test_patterns_that_back_tracked_are_read_in_linear_time(tmp_path):
     assert by_id["reuters21578-7"].text.startswith("Wheat prices rose.")
     assert [(f.path.rsplit("/", 1)[-1], f.reason) for f in log.failed] == [
         ("open.sgm", "no <REUTERS> stories found (not a Reuters-21578 file)")]
+
+
+def test_binary_behind_a_utf16_bom_is_still_binary(tmp_path):
+    (tmp_path / "fake.txt").write_bytes(  # control characters once decoded
+        b"\xff\xfe" + b"".join(bytes([c, 0]) for c in range(1, 9)) * 64)
+    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe" + "Odd".encode("utf-16-le") + b"\x00\xd8")
+    articles, log = read_paths([tmp_path])
+    assert not articles
+    reasons = {f.path.rsplit("/", 1)[-1]: f.reason for f in log.failed}
+    assert reasons["fake.txt"] == "binary file, not a text article"
+    assert reasons["bad.txt"].startswith("starts with a UTF-16 byte order mark but is not UTF-16")

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from . import offline  # noqa: F401
 from .config import RetrievalMode, Settings
-from .dates import normalise_date
+from .dates import parse_date
 from .types import (
     Answer,
     AnswerRequest,
@@ -320,8 +321,9 @@ class Assistant:
         """The request checked and normalised; QuestionError with a message for the user."""
         request = dataclasses.replace(request, question=self.check_question(request.question))
         if request.as_of:
-            if not (as_of := normalise_date(request.as_of)):
-                raise QuestionError("as_of must be a date as YYYY-MM-DD")
+            as_of, why = parse_date(request.as_of)
+            if not as_of:
+                raise QuestionError(f"as_of must be a date as YYYY-MM-DD: {why}")
             request.as_of = as_of
         else:
             request.as_of = None
@@ -393,6 +395,9 @@ class Assistant:
     def check_question(self, question) -> str:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
+        if _SURROGATE.search(question):  # a lone surrogate (bad JSON escapes) cannot be encoded
+            raise QuestionError("the question holds an invalid character (a lone UTF-16 "
+                                "surrogate): send it as valid UTF-8 text")
         question = question.strip()
         if not question:
             raise QuestionError("the question is empty: type a question about the articles")
@@ -424,6 +429,9 @@ class Assistant:
             self._parts.pop("retriever", None)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def merge_filters(filters: Filters | None, since, until, sources) -> Filters | None:
     """Filters from an object and/or loose values, dates checked; None when empty."""
     f = Filters(filters.since, filters.until, filters.sources) if filters else Filters()
@@ -433,8 +441,8 @@ def merge_filters(filters: Filters | None, since, until, sources) -> Filters | N
     for name in ("since", "until"):
         value = getattr(f, name)
         if value:
-            norm = normalise_date(value)
+            norm, why = parse_date(value)
             if not norm:
-                raise QuestionError(f"{name} must be a date as YYYY-MM-DD, got {value!r}")
+                raise QuestionError(f"{name} must be a date as YYYY-MM-DD: {why}")
             setattr(f, name, norm)
     return None if f.is_empty() else f

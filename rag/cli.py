@@ -48,7 +48,8 @@ def cmd_ingest(args) -> int:
         if report.chunks_written >= 50 and report.seconds > 0:
             print(f"rate: {report.chunks_written / report.seconds:.1f} chunks/s")
     ok = report.added or report.updated or report.skipped or report.removed
-    return 0 if (ok or not report.failed) else 1
+    # Nothing read and something failed (a missing path, only unreadable files): an error.
+    return 0 if (ok or not report.failed) else 2
 
 
 def _filters(args):
@@ -57,7 +58,16 @@ def _filters(args):
     return merge_filters(None, args.since, args.until, args.source or None)
 
 
+def _arg_text(text: str) -> str:
+    """A command-line argument (or a line typed to `rag chat`) as text: bytes that were not
+    UTF-8 reach Python as lone surrogates (surrogateescape), which nothing downstream can
+    encode; read them as cp1252 (a Latin-1 terminal's "caf\xe9" is "café") instead."""
+    return "".join(bytes([ord(ch) - 0xDC00]).decode("cp1252", errors="replace")
+                   if "\udc80" <= ch <= "\udcff" else ch for ch in text)
+
+
 def cmd_ask(args) -> int:
+    args.question = _arg_text(args.question)
     bot = _assistant(args)
     _require_index(bot)
     if args.json or bot.generator is None:
@@ -143,7 +153,7 @@ def cmd_chat(args) -> int:
     print("Ask about the articles. Empty line or Ctrl-D to quit; /clear forgets the conversation.")
     while True:
         try:
-            question = input("\n> ")
+            question = _arg_text(input("\n> "))
         except (EOFError, KeyboardInterrupt):
             print()
             return 0

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .chunks import embed_text
 from .sources import ReadLog, is_url
-from .types import Article, DiskFullError, IngestReport
+from .types import Article, DiskFullError, Failure, IngestReport
 
 GROUP_CHUNKS = 256  # chunks embedded and written together: bounds memory and lost work
 # Disk an embedded index takes per chunk, all included (Chroma's SQLite with its text index
@@ -172,7 +172,13 @@ class _Run:
                 if rec.origin != article.origin:  # the file moved: remember where it is now
                     moved.append((article, h, rec.n_chunks))
                 continue
-            chunks = self.chunker.split(article)
+            try:
+                chunks = self.chunker.split(article)
+            except Exception as exc:  # one bad article is reported, never costs the others
+                self.report.failed.append(Failure(article.origin or article.id,
+                                                  f"could not be chunked: {_why(exc)}"))
+                done += 1
+                continue
             self.group.append((article, h, "updated" if rec is not None else "added", chunks))
             self.group_chunks += len(chunks)
             if self.group_chunks >= GROUP_CHUNKS:
@@ -251,13 +257,21 @@ class _Run:
         self.bar.update(articles)
 
 
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def _prunable(records, seen_ids, log: ReadLog) -> list[str]:
     """Articles to remove: from an origin read whole that no longer has them, or whose file is
     gone from under one of the folders read. Files that failed to read keep their articles."""
     gone = []
+    # Under a folder that could not be read, files look gone but are not.
+    unread = tuple(f.path.rstrip(os.sep) + os.sep for f in log.failed if os.path.isabs(f.path))
     for doc_id, rec in records.items():
         if doc_id in seen_ids or not rec.origin or is_url(rec.origin):
             continue  # a page or a feed's entry is never "gone" because a file is
+        if rec.origin.startswith(unread):
+            continue
         if rec.origin in log.complete:
             gone.append(doc_id)
         elif not Path(rec.origin).exists() and any(

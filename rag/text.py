@@ -24,9 +24,10 @@ NLTK's English Punkt, 116 for spaCy's senter; the comparison is in docs/segmente
 
 Robustness: a whitespace-free run of ``_MAX_RUN``+ characters (base64, a pasted blob) becomes
 a span of its own and never reaches nupunkt, whose cost grows with the square of such runs;
-long blocks are fed to nupunkt in windows (bounded memory, same result); every regex here is
-linear. Thread-safe: the parameters are built once, lazily, under a lock, and each thread gets
-its own tokenizer (nupunkt memoises per instance).
+long blocks are fed to nupunkt in windows (bounded memory, same result; a "sentence" of over
+``_MAX_WINDOW`` characters is cut); every regex here is linear. Thread-safe: the parameters
+are built once, lazily, under a lock, and each thread gets its own tokenizer (nupunkt
+memoises per instance).
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ _MAX_RUN = 500  # the longest whitespace-free run in the 7,068 dataset texts is 
 _LONG_RUN = re.compile(rf"(?<!\S)\S{{{_MAX_RUN}}}")
 _WHITESPACE = re.compile(r"\s")
 _WINDOW = 20_000  # characters given to nupunkt at a time (see _library_spans)
+# No sentence is longer than this: a window that still holds one sentence at this size is cut
+# at a whitespace instead of doubling again, so that a 35 MB file with no sentence end (one
+# line of "a. a. a.", no full stop) is read in bounded windows, not as one 35 MB piece
+# (~80 bytes of nupunkt state per character, re-read at every doubling).
+_MAX_WINDOW = 160_000
 
 # --------------------------------------------------------------------------------------------
 # 2. news vocabulary for the Punkt engine (lower case, without the final period)
@@ -275,8 +281,12 @@ def _library_spans(text: str, start: int, end: int, tok) -> Iterator[tuple[int, 
             if b - trail > a + lead:
                 spans.append((pos + a + lead, pos + b - trail))
         if cut < end:
-            if len(spans) < 2:  # one sentence fills the window: read a bigger one (geometric)
-                window *= 2
+            if len(spans) < 2 and window < _MAX_WINDOW:
+                window *= 2  # one sentence fills the window: read a bigger one (geometric)
+                continue
+            if len(spans) < 2:  # longer than any sentence: cut it here, keep the window
+                pos = cut
+                yield from spans
                 continue
             pos = spans.pop()[0]
             window = _WINDOW

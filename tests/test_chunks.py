@@ -1,3 +1,5 @@
+import random
+
 from conftest import CORPUS
 
 from rag.chunks import Chunker
@@ -32,3 +34,44 @@ def test_embedded_text_is_the_layout_every_index_was_built_with():
         assert embed_text(article, chunk) == node.get_content(metadata_mode=MetadataMode.EMBED)
     bare = article.__class__(id="x", text="Just text.")
     assert embed_text(bare, Chunker(200, 30).split(bare)[0]) == "Just text."
+
+
+def _huge_article(path, mb: int = 35) -> None:
+    """A .txt file of about ``mb`` MB of what made the chunker back-track or give up: one line
+    with no sentence end, runs of spaces and punctuation, a line of digits, "a. a. a."."""
+    size = mb * 1_000_000
+    parts = [
+        "date: 2021-05-04\nThe harbour board met on Tuesday. ",
+        " " * 4_000_000,  # tiktoken's whitespace pattern failed on a few MB of these
+        "!?,;:-" * 200_000,
+        "\n" + "7" * 2_000_000 + "\n",
+        "a. " * 100_000,  # an abbreviation after another: one endless sentence for Punkt
+        "\n\n",
+    ]
+    rest = size - sum(map(len, parts))
+    rng = random.Random(14)
+    vocab = "ferry harbour strike council mine wages vote river bridge port".split()
+    line = " ".join(rng.choices(vocab, k=rest // 5))  # one line, no full stop
+    parts.append(line[:rest])
+    path.write_text("".join(parts))
+
+
+def test_a_35_mb_file_is_read_and_chunked_in_bounded_time(tmp_path):
+    """Reader and chunker on a real 35 MB file (embedding its ~40,000 chunks would take
+    minutes on two cores; tests/test_ingest.py checks ingest's isolation on a small file)."""
+    import time
+
+    path = tmp_path / "huge.txt"
+    _huge_article(path)
+    assert 34_000_000 < path.stat().st_size < 36_000_000
+    started = time.perf_counter()
+    [article], log = read_paths([path])
+    assert not log.failed and article.date == "2021-05-04"
+    chunks = Chunker().split(article)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 120, elapsed  # about 20 s here; minutes (or a crash) before
+    text = article.text
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+    assert all(text[c.start:c.end] == c.text for c in chunks)
+    assert max(len(c.text) for c in chunks) < 5_000  # each chunk about 200 tokens, no giant
+    assert [c.index for c in chunks] == list(range(len(chunks)))

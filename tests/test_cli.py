@@ -112,6 +112,47 @@ def test_as_of_keeps_old_answers_for_timeless_questions_not_for_this_weeks_news(
     assert proc.returncode == 2 and "as_of must be a date" in proc.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--as-of", "2022-13-45"], "error: as_of must be a date as YYYY-MM-DD: '2022-13-45' is "
+                                "not a real date (month must be in 1..12)"),
+    (["--since", "2012-13-45"], "error: since must be a date as YYYY-MM-DD: '2012-13-45' is "
+                                "not a real date (month must be in 1..12)"),
+    (["--until", "2021-02-29"], "error: until must be a date as YYYY-MM-DD: '2021-02-29' is "
+                                "not a real date (day is out of range for month)"),
+])
+def test_unreal_dates_are_refused_in_one_line(index_dir, args, message):
+    proc = run("ask", IKAROS, *args, index_dir=index_dir)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == message
+
+
+def test_a_question_with_an_invalid_utf8_byte_is_answered(index_dir):
+    """`rag ask "$(printf 'caf\xe9')"`: the byte reaches Python as a lone surrogate; it is
+    read as cp1252 (é), never a traceback."""
+    question = b"What did operation Ikaros achieve, caf\xe9 owners asked?"
+    env = {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
+    proc = subprocess.run([*[os.fsencode(a) for a in RAG], b"ask", b"--json", question],
+                          capture_output=True, env=env, timeout=180)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert b"Traceback" not in proc.stderr
+    assert json.loads(proc.stdout)["status"] in ("answered", "related", "none")
+    chat = subprocess.run([*RAG, "chat"], capture_output=True, env=env, timeout=180,
+                          input=b"What did operation Ikaros achieve, caf\xe9?\n\n")
+    assert chat.returncode == 0 and b"Traceback" not in chat.stderr
+    assert b"error" not in chat.stdout + chat.stderr
+    from rag.cli import _arg_text
+
+    assert _arg_text(question.decode("utf-8", "surrogateescape")) == \
+        "What did operation Ikaros achieve, café owners asked?"
+
+
+def test_ingest_of_a_missing_path_exits_2(tmp_path):
+    proc = run("ingest", str(tmp_path / "nowhere"), "--quiet", index_dir=tmp_path / "idx")
+    assert proc.returncode == 2
+    assert f"failed: {tmp_path / 'nowhere'}: no such file or folder" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_watch_and_ingest_refuse_bad_input_in_one_line(tmp_path, capsys):
     from rag.cli import main
 

@@ -171,3 +171,58 @@ def test_rebuild_starts_afresh_and_never_reuses_a_stale_bm25(tmp_path, folder):
     assert "eight percent" in bot.ask("By how much will the copper mine raise wages?").text
     hits = bot.search("copper mine wages", mode="bm25")
     assert hits and "eight percent" in hits[0].text
+
+
+def test_an_article_that_cannot_be_chunked_costs_only_itself(tmp_path, monkeypatch):
+    """Whatever goes wrong while chunking one article (the reader and the chunker are bounded
+    for huge files, tests/test_chunks.py; this guards what is not foreseen) fails it in one
+    line; the articles before and after it are indexed."""
+    from rag.chunks import Chunker
+
+    d = tmp_path / "run"
+    d.mkdir()
+    for name in ("harbour.txt", "mine.txt", "rail.md"):
+        (d / name).write_text(STORIES[name])
+    real_split = Chunker.split
+
+    def split(self, article):
+        if article.id == "mine.txt":
+            raise TimeoutError("regex took too long")
+        return real_split(self, article)
+
+    monkeypatch.setattr(Chunker, "split", split)
+    bot = Assistant(index_dir=tmp_path / "idx")
+    report = bot.ingest([d])
+    assert sorted(report.added) == ["harbour.txt", "rail.md"]
+    [failure] = report.failed
+    assert failure.path == str((d / "mine.txt").resolve())
+    assert failure.reason == "could not be chunked: TimeoutError: regex took too long"
+    assert bot.stats()["articles"] == 2
+    assert bot.ask("When will night trains run between Vienna and Paris?").citations
+
+
+def test_a_35_mb_file_is_indexed_with_the_files_around_it(tmp_path):
+    """A real 35 MB .txt (under the 52 MB limit) of what made ingestion back-track or crash --
+    megabytes of spaces and blank lines, a line with no sentence end, "a. a. a." -- is
+    indexed with the good files beside it; a binary one fails alone, in one line. Its text is
+    mostly whitespace so that embedding stays quick (tests/test_chunks.py chunks 35 MB of
+    words)."""
+    d = tmp_path / "big"
+    d.mkdir()
+    for name in ("harbour.txt", "rail.md"):
+        (d / name).write_text(STORIES[name])
+    (d / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    words = " ".join(["ferry", "harbour", "strike", "council", "mine"] * 1_000)  # no full stop
+    (d / "huge.txt").write_text(
+        "date: 2021-08-02\nThe lighthouse keeper on Skerry Island retired after forty years. "
+        + " " * 17_000_000 + "\n" + "\t \n" * 5_900_000 + words + "\n\n" + "a. " * 10_000
+        + "\n\nShe was given a brass telescope by the island council.")
+    assert 34_000_000 < (d / "huge.txt").stat().st_size < 36_000_000
+    bot = Assistant(index_dir=tmp_path / "idx")
+    report = bot.ingest([d])
+    assert sorted(report.added) == ["harbour.txt", "huge.txt", "rail.md"]
+    assert [(f.path.rsplit("/", 1)[-1], f.reason.split(" (")[0]) for f in report.failed] == \
+        [("binary.txt", "binary file")]
+    answer = bot.ask("What was the lighthouse keeper given by the island council?")
+    assert answer.citations and answer.citations[0].doc_id == "huge.txt"
+    assert "brass telescope" in answer.text

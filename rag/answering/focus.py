@@ -25,7 +25,9 @@ _TIME = re.compile(
     rf"|\b(?:{_DAYS})\b|\b(?:1[89]|20)\d\d\b")
 _NAME = re.compile(
     r"[“\"][^”\"]{2,80}[”\"]"
-    r"|\b[A-Z][\w'’.&-]*(?:\s+(?:of|de|the|and|&|von|van|al)?\s*[A-Z][\w'’.&-]*)*")
+    # (one way to split the blanks between words: "\s+(?:of)?\s*" back-tracked quadratically
+    # over a long run of spaces in an article)
+    r"|\b[A-Z][\w'’.&-]*(?:\s+(?:(?:of|de|the|and|von|van|al)\s+|&\s*)?[A-Z][\w'’.&-]*)*")
 # Words that do not make a name new: company suffixes, titles before a name.
 _NOT_NEW = frozenset("co corp inc ltd plc llc co. corp. inc. ltd. group holdings mr mrs ms dr "
                      "the of and de".split())

@@ -47,7 +47,7 @@ Rewrite the user's last question as one standalone question that can be understo
 the conversation: replace words like "he", "it", "that" or "there" with the names, places \
 and dates they refer to. Do not answer it. Reply with the rewritten question only."""
 
-_TAG = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)
+_TAG = re.compile(r"<\s*(?:/\s*)?source\b", re.IGNORECASE)  # one way to split the blanks
 
 
 class LLMError(RagError):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..dates import normalise_date
+from ..dates import parse_date
 from ..types import Article, Failure
 
 KNOWN_KEYS = {"id", "text", "title", "date", "source", "url"}
@@ -96,26 +97,79 @@ def _load_builtin() -> None:
         from . import files, jsonl, sgml  # noqa: F401 - they register their formats
 
 
+# Byte order marks of the UTF-16/32 encodings (UTF-32 first: its LE mark starts like UTF-16's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# What a Western European text holds beyond ASCII in cp1252: the letters of French, German,
+# Spanish, Portuguese, Italian, Dutch, Catalan and the Nordic languages, and typographic marks.
+# A text whose other characters are all among these is read as cp1252 rather than the
+# detector's guess, which takes short French for cp1250 ("à Genève" -> "ŕ Genčve").
+_WESTERN = frozenset(
+    "àâäáãåæçéèêëíìîïñóòôöõøœùúûüýÿßÀÂÄÁÃÅÆÇÉÈÊËÍÌÎÏÑÓÒÔÖÕØŒÙÚÛÜÝŸ"
+    "’‘“”„‚–—…«»‹›°€£¥§©®™·•¡¿ªº¹²³½¼¾\u00a0"
+)
+
+
+def bom_encoding(data: bytes) -> str | None:
+    """"utf-16" or "utf-32" when ``data`` starts with that encoding's byte order mark."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    return None
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode file bytes as text; returns (text, note). Raises ValueError for binary data."""
-    if b"\x00" in data[:8192]:
-        raise ValueError("binary file (contains NUL bytes), not a text article")
+    """Decode file bytes as text; returns (text, note). Raises ValueError for binary data.
+
+    UTF-8 first, then a UTF-16/32 byte order mark, then (binary refused) cp1252 when the text
+    is plausible Western European, else charset-normalizer's best guess, with a note."""
     try:
         return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError as exc:
         bad = exc.start
-    # Old newswire files are often Latin-1/cp1252: decode them rather than lose the article,
-    # and say so, since a wrong guess would garble accented letters.
+    if (bom := bom_encoding(data)) is not None:
+        try:
+            text = data.decode(bom)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"starts with a {bom.upper()} byte order mark but is not "
+                             f"{bom.upper()} (bad bytes at offset {exc.start})") from None
+        if _looks_binary(text):
+            raise ValueError("binary file, not a text article")
+        return text, ""
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file (contains NUL bytes), not a text article")
+    text, encoding = _fallback(data)
+    if text is None:
+        raise ValueError(f"not valid UTF-8 (bad byte at offset {bad}) and no text encoding fits; "
+                         "convert it to UTF-8")
+    if _looks_binary(text):
+        raise ValueError("binary file, not a text article")
+    return text, f"not valid UTF-8 (bad byte at offset {bad}); read as {encoding}"
+
+
+def _western(data: bytes) -> str | None:
+    """``data`` as cp1252 when that reads as Western European text, else None."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    if all(ch < "\x80" or ch in _WESTERN for ch in text):
+        return text
+    return None
+
+
+def _fallback(data: bytes) -> tuple[str | None, str]:
+    """(text, encoding) of bytes that are not UTF-8: cp1252 when plausible, else the
+    detector's best guess; (None, "") when nothing fits."""
+    text = _western(data)
+    if text is not None:
+        return text, "cp1252"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        raise ValueError(f"not valid UTF-8 (bad byte at offset {bad}) and no text encoding fits; "
-                         "convert it to UTF-8")
-    text = str(best)
-    if _looks_binary(text):
-        raise ValueError("binary file, not a text article")
-    return text, f"not valid UTF-8 (bad byte at offset {bad}); read as {best.encoding}"
+        return None, ""
+    return str(best), best.encoding
 
 
 def decode_line(data: bytes) -> tuple[str, str]:
@@ -124,12 +178,10 @@ def decode_line(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), ""
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
+    text, encoding = _fallback(data)
+    if text is None:
         return data.decode("cp1252", errors="replace"), "cp1252"
-    return str(best), best.encoding
+    return text, encoding
 
 
 def _looks_binary(text: str) -> bool:
@@ -142,7 +194,9 @@ def _looks_binary(text: str) -> bool:
 
 def derive_title(text: str, limit: int = 100) -> str:
     """A title for an article that has none: its first sentence, cut at a word boundary."""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    # The title comes from the first lines: look at a bounded head of the text (a 35 MB file
+    # on one line would otherwise be split and scanned whole).
+    lines = [ln.strip() for ln in text.lstrip()[:20 * limit + 1000].splitlines() if ln.strip()]
     # Skip a wire dateline on a line of its own, such as "New York CNN \u2014".
     while len(lines) > 1 and re.fullmatch(r".{0,40}[\u2013\u2014-]", lines[0]):
         lines.pop(0)
@@ -168,8 +222,16 @@ def jsonable(value):
         return str(value)
 
 
-def article_from_record(record) -> Article:
-    """An Article from one JSON object in the datasets' schema."""
+def _record_date(value, notes: list[str] | None) -> str:
+    date, why = parse_date(value)
+    if why and notes is not None:
+        notes.append(why)
+    return date
+
+
+def article_from_record(record, notes: list[str] | None = None) -> Article:
+    """An Article from one JSON object in the datasets' schema. A date that is not a real
+    date is dropped (the article kept) and reported in ``notes``."""
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
     text = record.get("text")
@@ -184,7 +246,7 @@ def article_from_record(record) -> Article:
         id=str(doc_id),
         text=text.strip(),
         title=title,
-        date=normalise_date(record.get("date")),
+        date=_record_date(record.get("date"), notes),
         source=str(record.get("source") or ""),
         url=str(record.get("url") or ""),
         extra=extra,

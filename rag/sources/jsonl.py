@@ -20,6 +20,8 @@ def read_jsonl(lines: Iterable[str] | str, doc_id: str, where: str,
         lines = lines.splitlines()
     seen: set[str] = set()
     bad = 0
+    dates: list[str] = []  # dates dropped (not real dates): reported once for the file
+    first_date = ""  # where the first was
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -31,7 +33,9 @@ def read_jsonl(lines: Iterable[str] | str, doc_id: str, where: str,
             bad += 1
             continue
         try:
-            article = article_from_record(record)
+            article = article_from_record(record, dates)
+            if dates and not first_date:
+                first_date = f"line {lineno}: {dates[0]}"
         except ValueError as exc:
             log.failed.append(Failure(at, str(exc)))
             bad += 1
@@ -42,6 +46,9 @@ def read_jsonl(lines: Iterable[str] | str, doc_id: str, where: str,
             continue
         seen.add(article.id)
         yield article
+    if dates:
+        log.warnings.append(f"{where}: {len(dates)} date(s) dropped, their articles kept "
+                            f"without one (first: {first_date})")
     if bad:
         log.warnings.append(f"{where}: {bad} line(s) could not be read; the others were")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from ..types import Article, Failure
 from .base import (
     MAX_FILE_BYTES,
     ReadLog,
+    bom_encoding,
     decode,
     decode_line,
     decoder_for,
@@ -34,7 +37,7 @@ class PathSource:
                 log.failed.append(Failure(str(raw), "no such file or folder"))
                 continue
             if root.is_dir():
-                for path in sorted(_walk(root)):
+                for path in sorted(_walk(root, log)):
                     if reader_for(path.suffix) is not None:
                         yield from read_file(path, path.relative_to(root).as_posix(), log)
                     else:
@@ -69,13 +72,22 @@ def _count_lines(path: Path) -> int:
         return 0
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for path in root.rglob("*"):
-        rel = path.relative_to(root).parts
-        if any(part.startswith(".") for part in rel):
-            continue  # hidden files and folders (.git, editor swap files)
-        if path.is_file():
-            yield path
+def _walk(root: Path, log: ReadLog | None = None) -> Iterator[Path]:
+    """The files under ``root``; hidden files and folders passed over. A folder that cannot
+    be read is reported in ``log`` (one line), not skipped silently."""
+
+    def unreadable(exc: OSError) -> None:
+        if log is not None:
+            where = os.path.realpath(exc.filename or root)
+            log.failed.append(Failure(where, f"folder cannot be read ({_reason(exc)}); "
+                                      "its files were skipped"))
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # .git, editor folders
+        for name in files:
+            path = Path(folder, name)
+            if not name.startswith(".") and path.is_file():
+                yield path
 
 
 def read_file(path: Path, doc_id: str, log: ReadLog) -> Iterator[Article]:
@@ -96,7 +108,7 @@ def read_file(path: Path, doc_id: str, log: ReadLog) -> Iterator[Article]:
         # Read the whole file before yielding: a file that fails half way yields nothing, so
         # that it never counts as read whole with articles missing.
         articles = list(reader_for(path.suffix)(text, doc_id, str(path), log))
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a reader hits costs this file only
         log.failed.append(Failure(str(path), _reason(exc)))
         return
     for article in articles:
@@ -123,13 +135,18 @@ def _read_streamed(path: Path, doc_id: str, log: ReadLog) -> Iterator[Article]:
 
     try:
         with open(path, "rb") as fh:
-            if b"\x00" in fh.read(8192):
-                raise ValueError("binary file (contains NUL bytes), not a text article")
+            head = fh.read(8192)
             fh.seek(0)
-            for article in reader_for(path.suffix)(lines(fh), doc_id, str(path), log):
+            bom = bom_encoding(head)
+            if bom is None and b"\x00" in head:
+                raise ValueError("binary file (contains NUL bytes), not a text article")
+            # A UTF-16/32 file (with its byte order mark) is read as text in that encoding.
+            text_lines = (io.TextIOWrapper(fh, encoding=bom, errors="strict") if bom
+                          else lines(fh))
+            for article in reader_for(path.suffix)(text_lines, doc_id, str(path), log):
                 article.origin = origin
                 yield article
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a reader hits costs this file only
         log.failed.append(Failure(str(path), _reason(exc)))
         return
     finally:
@@ -138,8 +155,16 @@ def _read_streamed(path: Path, doc_id: str, log: ReadLog) -> Iterator[Article]:
 
 
 def _reason(exc: Exception) -> str:
+    """Why a file failed, in one line (a YAML error spans several)."""
+    return " ".join(_why(exc).split())
+
+
+def _why(exc: Exception) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied"
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    return str(exc)
+    if isinstance(exc, ValueError) and str(exc):
+        return str(exc)
+    # Anything else is a reader's own failure on odd input: name it, in one line.
+    return f"could not be read ({type(exc).__name__}: {str(exc)[:200]})"

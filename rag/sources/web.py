@@ -633,22 +633,17 @@ def page_date(html: str, url: str | None = None) -> str:
     """The page's publication date, or '' -- never an invented one.
 
     trafilatura's extract_metadata does NOT default to today (``date`` is None when nothing is
-    found; today's date goes into ``filedate`` only).  But its extensive search (the default,
-    extensive=True) turns a bare year such as a footer's '(c) 2021' into '2021-01-01'.  So we
-    ask the strict search first (metadata, URL, structured markup) and take the extensive
-    search's answer only when it is not a 1 January that looks like a year-only guess.
+    found; today's date goes into ``filedate`` only). Only its strict search is used (metadata,
+    URL, structured markup, time elements, date classes): the extensive one (its default)
+    makes dates up for pages that have none -- '2021-01-01' from a footer's '(c) 2021', a
+    '2020-06-01' from an image path '/uploads/2020/06/', another story's date from a link, a
+    phone or reference number read as a date. What it loses: a date given only in running
+    text ("Published on March 3, 2021").
     """
     import trafilatura
 
     meta = trafilatura.extract_metadata(html, default_url=url, extensive=False)
-    date = normalise_date(meta.date if meta else None)
-    if date:
-        return date
-    meta = trafilatura.extract_metadata(html, default_url=url, extensive=True)
-    date = normalise_date(meta.date if meta else None)
-    if date.endswith("-01-01"):
-        return ""
-    return date
+    return normalise_date(meta.date if meta else None)
 
 
 def page_article(fetched: Fetched) -> Article:

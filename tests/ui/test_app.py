@@ -203,6 +203,42 @@ def test_ask_api_round_trip(server):
         c.predict(IKAROS, as_of="tomorrow", api_name="/ask")
 
 
+def _raw_api_call(url: str, api: str, body: bytes) -> str:
+    """POST ``body`` (the JSON as a client sends it, escapes included) to a gradio API after
+    logging in, and return the server-sent events of the result."""
+    import http.cookiejar
+    import urllib.parse
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    login = urllib.parse.urlencode({"username": AUTH[0], "password": AUTH[1]}).encode()
+    opener.open(url + "login", login, timeout=30)
+    req = urllib.request.Request(url + f"gradio_api/call/{api}", body,
+                                 {"Content-Type": "application/json"})
+    event_id = json.loads(opener.open(req, timeout=60).read())["event_id"]
+    return opener.open(url + f"gradio_api/call/{api}/{event_id}", timeout=120).read().decode()
+
+
+def test_ask_api_refuses_unreal_dates_and_lone_surrogates_with_a_message(server):
+    from gradio_client.exceptions import AppError
+
+    c = client(server["url"])
+    with pytest.raises(AppError, match="as_of must be a date as YYYY-MM-DD: '2022-13-45' is "
+                                       "not a real date"):
+        c.predict(IKAROS, as_of="2022-13-45", api_name="/ask")
+    with pytest.raises(AppError, match="since must be a date as YYYY-MM-DD: '2012-13-45' is "
+                                       "not a real date"):
+        c.predict(IKAROS, "2012-13-45", api_name="/ask")
+    # A lone surrogate is valid JSON ("\ud800") but not text: one message, not "error": null.
+    events = _raw_api_call(server["url"], "ask",
+                           b'{"data": ["What did operation \\ud800 Ikaros achieve?", '
+                           b'"", "", null, ""]}')
+    assert "event: error" in events
+    assert "invalid character (a lone UTF-16 surrogate)" in events, (
+        events + server["log"].read_text()[-3000:])
+    assert c.predict(IKAROS, api_name="/ask")["citations"]  # the server is unharmed
+
+
 def test_chat_api_keeps_a_history_per_session(server):
     a, b = client(server["url"]), client(server["url"])
     first = a.predict(IKAROS, api_name="/chat")

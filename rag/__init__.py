@@ -7,6 +7,7 @@ module lines, ``Settings``, and the evaluator (loaded on first use: it pulls in 
 from . import offline  # noqa: F401 - sets the offline variables before any library loads
 from .assistant import Assistant
 from .chat import ChatSession
+from .check import CheckReport, Problem
 from .config import AnswerMode, Fusion, RetrievalMode, Settings
 from .types import (
     Answer,
@@ -16,6 +17,7 @@ from .types import (
     Chunk,
     Citation,
     ConfigError,
+    DiskFullError,
     Failure,
     Filters,
     IngestReport,
@@ -39,7 +41,8 @@ def __getattr__(name):
 
 __all__ = [
     "Answer", "AnswerMode", "AnswerRequest", "AnswerSentence", "Article", "Assistant",
-    "ChatSession", "Chunk", "Citation", "ConfigError", "EvalReport", "Evaluator", "Failure",
-    "Filters", "Fusion", "IngestReport", "ModelMismatchError", "Passage", "QuestionError",
-    "RagError", "RetrievalMode", "Settings", "Turn", "evaluate_sets",
+    "ChatSession", "CheckReport", "Chunk", "Citation", "ConfigError", "DiskFullError",
+    "EvalReport", "Evaluator", "Failure", "Filters", "Fusion", "IngestReport",
+    "ModelMismatchError", "Passage", "Problem", "QuestionError", "RagError", "RetrievalMode",
+    "Settings", "Turn", "evaluate_sets",
 ]

@@ -56,7 +56,9 @@ class ContextFollowUp:
         # ("Who opened it?" -> no answer) must not lose it for the next one.
         last = next((t for t in reversed(request.history[-3:]) if t.answer.citations),
                     recent[-1])
-        carried_all = carried_names(last, request.question)
+        # A follow-up that names its own subject ("Who created the show Netflix renewed?")
+        # carries nothing: if the thread's articles do not answer it, the whole index does.
+        carried_all = [] if names(request.question) else carried_names(last, request.question)
         carried = " ".join(carried_all)
         # the previous answer's articles and the other copies of their stories
         scope = list(dict.fromkeys(
@@ -68,7 +70,8 @@ class ContextFollowUp:
             return plain
         # The answerer gets the carried names, not the carried numbers: "Who opened it?" after
         # "1200 visitors" asks for a person, and 1200 is no condition on the sentence.
-        question = " ".join([request.question, *(w for w in carried_all if not _NUMBER.match(w))])
+        question = " ".join([request.question,
+                             *(w for w in carried_all if not _NUMBER.match(w))])
         return Plan(question=question, query=query, boost_docs=boost,
                     use_llm=request.use_llm, scope_docs=scope,
                     fallback_query=f"{plain.query} {carried}".strip(),

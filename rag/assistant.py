@@ -162,6 +162,34 @@ class Assistant:
         return ingest(store, self.embedder, self.chunker, articles, log, prune=prune,
                       progress=progress, stories=self.stories,
                       listener=follow(store) if follow else None, total=total)
+    def sync(self) -> str:
+        """Bring the keyword index in step with the store now (what other processes wrote:
+        the change feed, rag/retrieval/tantivy_index.py); returns the generation it reflects."""
+        return self.keyword.searcher(self.store).generation
+
+    def keep_in_sync(self, every: float | None = None) -> threading.Event:
+        """Call :meth:`sync` every ``every`` seconds (settings.cluster.replica_sync_seconds) in
+        a background thread, so that what a replica of `rag serve` did not write itself is
+        searchable within about that delay, question or not. Set the returned event to
+        stop."""
+        import logging
+
+        every = self.settings.cluster.replica_sync_seconds if every is None else every
+        stop = threading.Event()
+        if every <= 0:
+            return stop
+
+        def loop():
+            while not stop.wait(every):
+                try:
+                    self.sync()
+                except Exception as exc:  # noqa: BLE001 - a server away: try again next time
+                    logging.getLogger("rag.keyword").warning("sync with the store failed: %s",
+                                                             exc)
+
+        threading.Thread(target=loop, name="rag-sync", daemon=True).start()
+        return stop
+
     def watcher(self, feeds: list[str], *, allow_private: bool | None = None, log=None,
                 around_ingest=None):
         """A feed watcher (rag/sources/watch.py) that ingests into this index, with its state

@@ -379,6 +379,8 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
         print(f"Watching {len(backend.watcher.feeds)} feed(s) from {watch['feeds_file']} every "
               f"{watch['every']:g} s.", flush=True)
     demo = build_app(bot, backend)
+    # Replicas over one Chroma server: follow what the others write (docs/deploy.md).
+    syncing = bot.keep_in_sync() if bot.settings.chroma_host else None
     try:
         demo.launch(server_name=host, server_port=port, auth=credentials,
                     auth_message="Log in to ask about the articles." if credentials else None,
@@ -387,4 +389,6 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
         raise RagError(f"cannot serve on {host}:{port}: {exc}") from exc
     finally:
         backend.stop_watch()
+        if syncing is not None:
+            syncing.set()
     return 0

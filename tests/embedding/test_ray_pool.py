@@ -140,8 +140,13 @@ def test_a_killed_worker_then_a_rerun_loses_and_duplicates_nothing(cluster, sing
     # one line and the re-run completes it.
     if code != 0:
         assert "Traceback" not in err, err
+    outcome = (f"{len(first['added'])} added" if first
+               else (err.strip().splitlines() or ["no report"])[-1])
+    print(f"killed an actor with {written_when_killed} articles written; the run exited "
+          f"{code}: {outcome}")
     code, second, err = finish(rag_ingest(cluster, "killed"))
     assert code == 0, err
+    print(f"re-run: {len(second['added'])} added, {len(second['skipped'])} skipped")
     done_first = len(first["added"]) if first else written_when_killed
     assert len(second["added"]) + len(second["skipped"]) == N_ARTICLES
     assert len(second["added"]) <= N_ARTICLES - min(done_first, N_ARTICLES)

@@ -29,6 +29,7 @@ set -- --node-ip-address="$ip" --num-cpus="${RAY_NODE_CPUS:-1}" \
 if [ -n "$tmp" ]; then set -- "$@" --temp-dir="$tmp"; fi
 case $role in
   head) exec $ray start --head --port="$port" --include-dashboard=false \
+          --dashboard-port="$(free)" \
           --ray-client-server-port="$(free)" "$@" ;;
   worker) exec $ray start --address="$ip:$port" "$@" ;;
   *) echo "usage: $0 head|worker PORT [TEMP_DIR]" >&2; exit 2 ;;

@@ -1,21 +1,19 @@
 #!/bin/sh
-# One Ray node on loopback, in the foreground (stop it with SIGTERM; `ray stop` would stop
+# One Ray node (on loopback unless RAY_NODE_IP says otherwise), in the foreground (stop it with SIGTERM; `ray stop` would stop
 # every Ray process of the machine). Usage:
 #   deploy/ray_node.sh head PORT [TEMP_DIR]        the head (GCS on 127.0.0.1:PORT)
 #   deploy/ray_node.sh worker HEAD_PORT [TEMP_DIR] a worker joining it
-# Env: RAY_NODE_CPUS (1), RAY_OBJECT_STORE_MB (200), RAY_NODE_IP (127.0.0.1),
-#      PYTHON (the venv's python, default python3 on PATH), RAY (the ray command).
+# Env: RAY_NODE_CPUS (1), RAY_OBJECT_STORE_MB (200), RAY_NODE_IP (127.0.0.1; this node),
+#      RAY_HEAD_IP (a worker: the head's address, default RAY_NODE_IP),
+#      PYTHON (the venv's python with ray installed, default python3 on PATH).
 # Every port is taken fresh so that several clusters (or other users') can share a machine.
 set -eu
 role=$1; port=$2; tmp=${3:-}
 ip=${RAY_NODE_IP:-127.0.0.1}
 py=${PYTHON:-python3}
 here=$(dirname "$0")
-# Loopback: keep 127.0.0.1 (ray's CLI would swap in the machine's outward address).
-case $ip in
-  127.*) ray="$py $here/ray_loopback.py" ;;
-  *) ray=${RAY:-ray} ;;
-esac
+# `ray start` that keeps a loopback address as given (other addresses are left alone).
+ray="$py $here/ray_loopback.py"
 export RAY_USAGE_STATS_ENABLED=0
 free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 w=$(free)
@@ -31,6 +29,6 @@ case $role in
   head) exec $ray start --head --port="$port" --include-dashboard=false \
           --dashboard-port="$(free)" \
           --ray-client-server-port="$(free)" "$@" ;;
-  worker) exec $ray start --address="$ip:$port" "$@" ;;
+  worker) exec $ray start --address="${RAY_HEAD_IP:-$ip}:$port" "$@" ;;
   *) echo "usage: $0 head|worker PORT [TEMP_DIR]" >&2; exit 2 ;;
 esac

@@ -25,6 +25,21 @@ from ..types import RagError
 _KEYS = ("embed_model", "embed_backend", "embed_batch_size", "embed_cache_dir")
 
 
+def _check_reachable(address: str) -> None:
+    """Fail in one line when nothing listens at HOST:PORT: ray.init would retry for minutes."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # "auto", ray://...: left to Ray
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as exc:
+        raise RagError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}; "
+                       "start its head first (deploy/ray_node.sh head PORT, or ray start "
+                       "--head)") from None
+
+
 def _keep_loopback() -> None:
     """Ray swaps a loopback address for the machine's outward one (so that other machines
     could reach it); a one-machine cluster started on 127.0.0.1 (deploy/ray_node.sh) is only
@@ -75,6 +90,7 @@ class RayEmbedPool:
         self.window = max(1, window or c.ray_window)
         self.dim = dim
         self.flat = {k: v for k, v in settings.flat().items() if k in _KEYS}
+        _check_reachable(address)
         if address.split(":")[0] in ("127.0.0.1", "localhost"):
             _keep_loopback()
         try:

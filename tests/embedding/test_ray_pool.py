@@ -156,3 +156,20 @@ def test_a_killed_worker_then_a_rerun_loses_and_duplicates_nothing(cluster, sing
     assert set(vectors_of(store)) == set(vectors_of(single.store))
     assert store.count_chunks() == single.store.count_chunks()
     assert _same_records(store, single.store)
+
+
+def test_no_cluster_at_the_address_is_one_line_at_once(tmp_path):
+    from chroma_server import free_port
+
+    exe = ROOT / ".venv" / "bin" / "rag"
+    article = tmp_path / "a.jsonl"
+    article.write_text(json.dumps({"id": "a", "text": "Some news."}) + "\n")
+    started = time.monotonic()
+    out = subprocess.run([str(exe) if exe.exists() else "rag", "ingest", "--ray",
+                          f"127.0.0.1:{free_port()}", "--index-dir", str(tmp_path / "idx"),
+                          str(article)], capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the Ray cluster at")
+    assert time.monotonic() - started < 60

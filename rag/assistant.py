@@ -165,10 +165,12 @@ class Assistant:
     # --- ingestion -----------------------------------------------------------------------------
 
     def ingest(self, paths, prune: bool = False, progress: bool = False,
-               allow_private: bool | None = None) -> IngestReport:
+               allow_private: bool | None = None, ray: str | None = None) -> IngestReport:
         """Add or update the articles under ``paths``: files, folders, feed files (.xml .rss
         .atom .rdf) and http(s) URLs of pages or feeds. ``allow_private`` lets URLs reach
-        private, loopback and link-local addresses (default: settings.fetch.allow_private)."""
+        private, loopback and link-local addresses (default: settings.fetch.allow_private).
+        ``ray``: the address of a Ray cluster whose actors embed (default:
+        settings.cluster.ray_address; empty: this process embeds)."""
         from .sources import ReadLog, open_source
         from .sources.web import FetchOptions
 
@@ -177,11 +179,22 @@ class Assistant:
         source = open_source(paths, options)
         # Counting first (files, JSONL lines) gives the progress bar its ETA.
         total = source.count() if progress and hasattr(source, "count") else None
-        return self.ingest_articles(source.articles(log), log, prune=prune, progress=progress,
-                                    total=total)
+        address = self.settings.cluster.ray_address if ray is None else ray
+        pool = None
+        if address:
+            from .embedding.ray_pool import RayEmbedPool
+
+            pool = RayEmbedPool(self.settings, address, dim=self.embedder.dim)
+        try:
+            return self.ingest_articles(source.articles(log), log, prune=prune,
+                                        progress=progress, total=total, pool=pool)
+        finally:
+            if pool is not None:
+                pool.close()
 
     def ingest_articles(self, articles, log=None, prune: bool = False,
-                        progress: bool = False, total: int | None = None) -> IngestReport:
+                        progress: bool = False, total: int | None = None,
+                        pool=None) -> IngestReport:
         """Add or update articles from any iterable (a source's ``articles(log)``); each
         written article joins its story of near-duplicate copies (rag/stories.py), and the
         keyword index follows each write."""
@@ -191,7 +204,35 @@ class Assistant:
         follow = getattr(self.keyword, "listener", None)
         return ingest(store, self.embedder, self.chunker, articles, log, prune=prune,
                       progress=progress, stories=self.stories,
-                      listener=follow(store) if follow else None, total=total)
+                      listener=follow(store) if follow else None, total=total, pool=pool)
+    def sync(self) -> str:
+        """Bring the keyword index in step with the store now (what other processes wrote:
+        the change feed, rag/retrieval/tantivy_index.py); returns the generation it reflects."""
+        return self.keyword.searcher(self.store).generation
+
+    def keep_in_sync(self, every: float | None = None) -> threading.Event:
+        """Call :meth:`sync` every ``every`` seconds (settings.cluster.replica_sync_seconds) in
+        a background thread, so that what a replica of `rag serve` did not write itself is
+        searchable within about that delay, question or not. Set the returned event to
+        stop."""
+        import logging
+
+        every = self.settings.cluster.replica_sync_seconds if every is None else every
+        stop = threading.Event()
+        if every <= 0:
+            return stop
+
+        def loop():
+            while not stop.wait(every):
+                try:
+                    self.sync()
+                except Exception as exc:  # noqa: BLE001 - a server away: try again next time
+                    logging.getLogger("rag.keyword").warning("sync with the store failed: %s",
+                                                             exc)
+
+        threading.Thread(target=loop, name="rag-sync", daemon=True).start()
+        return stop
+
     def watcher(self, feeds: list[str], *, allow_private: bool | None = None, log=None,
                 around_ingest=None):
         """A feed watcher (rag/sources/watch.py) that ingests into this index, with its state

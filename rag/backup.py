@@ -147,7 +147,10 @@ def _pull_server(store, dest: Path, collection: str, log) -> None:
 
     local = chromadb.PersistentClient(path=str(dest / "chroma"),
                                       settings=ChromaSettings(anonymized_telemetry=False))
-    for name, source in ((collection, store.chunks), (f"{collection}_articles", store.articles)):
+    pairs = [(collection, store.chunks), (f"{collection}_articles", store.articles)]
+    if getattr(store, "deleted", None) is not None:  # the change feed's tombstones
+        pairs.append((f"{collection}_deleted", store.deleted))
+    for name, source in pairs:
         target = local.get_or_create_collection(name, metadata=source.metadata,
                                                  embedding_function=None)
         n = _copy_pages(source, target)
@@ -161,7 +164,10 @@ def _push_server(src: Path, collection: str, store, log) -> None:
     local = chromadb.PersistentClient(path=str(src / "chroma"),
                                       settings=ChromaSettings(anonymized_telemetry=False))
     client = store.client
-    for name in (collection, f"{collection}_articles"):
+    have = {c.name for c in local.list_collections()}
+    for name in (collection, f"{collection}_articles", f"{collection}_deleted"):
+        if name not in have:
+            continue
         source = local.get_collection(name, embedding_function=None)
         target_name = name.replace(collection, store.settings.collection, 1)
         try:

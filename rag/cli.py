@@ -4,6 +4,7 @@ them, so `rag --help` and bad arguments answer at once."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -35,8 +36,10 @@ def cmd_ingest(args) -> int:
     bot = _assistant(args)
     if args.rebuild:
         bot.rebuild()
-    report = bot.ingest(args.paths, prune=args.prune, progress=not args.quiet,
-                        allow_private=args.allow_private or None)
+    # stdout holds the report only: Ray prints its workers' errors (a restarted actor) there.
+    with contextlib.redirect_stdout(sys.stderr):
+        report = bot.ingest(args.paths, prune=args.prune, progress=not args.quiet,
+                            allow_private=args.allow_private or None, ray=args.ray)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -405,6 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--ray", metavar="ADDRESS", help="embed on the actors of this Ray cluster "
+                   "(host:port of its head; env RAG_RAY_ADDRESS; needs the cluster extra)")
 
     p = add("ask", "answer one question, with citations", cmd_ask)
     p.add_argument("question")

@@ -216,6 +216,22 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """Past one machine (docs/deploy.md): replicas over one Chroma server, ingestion on Ray."""
+
+    # How often `rag serve` checks the store's change feed and brings its keyword index up to
+    # date (0: only when a question comes); an article written anywhere is searchable here
+    # within about this delay.
+    replica_sync_seconds: float = field(default=5.0, metadata=_key("replica_sync_seconds"))
+    # A Ray cluster's address (`rag ingest --ray ADDRESS`); empty: ingest in this process.
+    ray_address: str = field(default="", metadata=_key("ray_address"))
+    ray_workers: int = field(default=2, metadata=_key("ray_workers"))  # embedding actors
+    # Chunk groups (about 256 chunks each) handed to the actors at once: bounds the driver's
+    # memory and what an interrupted run redoes.
+    ray_window: int = field(default=64, metadata=_key("ray_window"))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a user can tune (see the module docstring for keys and variables)."""
 
@@ -247,6 +263,7 @@ class Settings:
     ui: UISettings = field(default_factory=UISettings)
     stories: StorySettings = field(default_factory=StorySettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
 
     def __post_init__(self):
         object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser())
@@ -303,7 +320,7 @@ class Settings:
         return out
 
 
-_GROUPS = ("retrieval", "answer", "verify", "llm", "ui", "stories", "fetch")
+_GROUPS = ("retrieval", "answer", "verify", "llm", "ui", "stories", "fetch", "cluster")
 
 
 def _collect() -> dict[str, tuple[str, dataclasses.Field]]:
@@ -326,7 +343,7 @@ def _resolve_type(owner, f: dataclasses.Field):
 
 def _field_type(f: dataclasses.Field):
     for owner in (Settings, RetrievalSettings, AnswerSettings, VerifySettings, LLMSettings,
-                  UISettings, StorySettings, FetchSettings):
+                  UISettings, StorySettings, FetchSettings, ClusterSettings):
         if f in dataclasses.fields(owner):
             return typing.get_type_hints(owner)[f.name]
     return str

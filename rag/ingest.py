@@ -14,6 +14,10 @@ Derived indexes (the keyword index) follow through a ``StoreListener``: told abo
 after the store has it, and committed with the store's generation. The generation is bumped
 before the first write of a run too, so that a run killed half way leaves the store's
 generation ahead of the derived index, which then repairs itself.
+
+With a ``pool`` (rag/embedding/ray_pool.py: actors of a Ray cluster), everything above stays
+as it is but the embedding: groups are handed to the pool a window at a time and written
+as their vectors come back, so ids, hashes and groups (hence vectors) are the same as here.
 """
 
 from __future__ import annotations
@@ -52,13 +56,13 @@ def content_hash(article: Article, salt: str = "") -> str:
 
 def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog | None = None,
            prune: bool = False, progress: bool = True, stories=None, listener=None,
-           total: int | None = None) -> IngestReport:
+           total: int | None = None, pool=None) -> IngestReport:
     """Add or update ``articles`` in ``store``; ``log`` is the source's read log (its failures
     and warnings go into the report; with ``prune``, the origins it read whole and the folders
     it walked say which stored articles are gone). ``stories`` (a rag.stories.StoryIndex) is
     kept in step: written articles join their story, removed ones leave it. ``listener``: a
     StoreListener told about each write (the keyword index); ``total``: the number of articles
-    expected, for the progress bar's ETA."""
+    expected, for the progress bar's ETA; ``pool``: embeds groups elsewhere (Ray actors)."""
     from tqdm import tqdm
 
     from .embedding.compat import check_vectors
@@ -69,7 +73,7 @@ def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog |
     store.check_model(embedder.label, embedder.dim)
     check_vectors(store, embedder)
     run = _Run(store, embedder, chunker, report, listener or _NoListener(),
-               salt=f"{chunker.signature}|{embedder.label}", stories=stories)
+               salt=f"{chunker.signature}|{embedder.label}", stories=stories, pool=pool)
     run.bar = tqdm(total=total, unit="article", desc="Ingesting", disable=not progress,
                    file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
     try:
@@ -87,6 +91,7 @@ def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog |
                 if batch:
                     run.batch(batch)
                 run.flush()
+                run.drain()
                 if prune:
                     gone = _prunable(store.records(), run.owner, log)
                     if gone:
@@ -125,7 +130,7 @@ class _NoListener:
 
 class _Run:
     def __init__(self, store, embedder, chunker, report: IngestReport, listener, salt: str,
-                 stories=None):
+                 stories=None, pool=None):
         self.store, self.embedder, self.chunker, self.report = store, embedder, chunker, report
         self.listener = listener
         self.salt = salt
@@ -139,6 +144,8 @@ class _Run:
         self.last_commit = time.monotonic()
         self.started = time.monotonic()
         self.bar = None
+        self.pool = pool
+        self.pending: list[list] = []  # groups waiting for the pool
 
     def _origin(self, origin: str) -> int:
         return self.origins.setdefault(origin, len(self.origins))
@@ -209,8 +216,22 @@ class _Run:
             return
         self._room(self.group_chunks)
         group, self.group, self.group_chunks = self.group, [], 0
-        texts = [embed_text(a, c) for a, _h, _s, chunks in group for c in chunks]
-        vectors = self.embedder.embed_texts(texts)
+        if self.pool is not None:
+            self.pending.append(group)
+            if len(self.pending) >= self.pool.window:
+                self.drain()
+            return
+        self.write(group, self.embedder.embed_texts(_texts(group)))
+
+    def drain(self) -> None:
+        """Embed the pending groups on the pool and write each as its vectors arrive."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        for i, vectors in self.pool.embed_groups([_texts(g) for g in pending]):
+            self.write(pending[i], vectors)
+
+    def write(self, group: list, vectors) -> None:
         items, i = [], 0
         for article, h, _s, chunks in group:
             items.append((article, h, chunks, vectors[i:i + len(chunks)]))
@@ -225,7 +246,7 @@ class _Run:
             self.stories.save()
         for article, _h, status, _chunks in group:
             (self.report.added if status == "added" else self.report.updated).append(article.id)
-        self.report.chunks_written += len(texts)
+        self.report.chunks_written += len(vectors)
         self._progress(len(group))
         if time.monotonic() - self.last_commit > CHECKPOINT_SECONDS:
             self.checkpoint()
@@ -259,6 +280,10 @@ class _Run:
 
 def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _texts(group: list) -> list[str]:
+    return [embed_text(a, c) for a, _h, _s, chunks in group for c in chunks]
 
 
 def _prunable(records, seen_ids, log: ReadLog) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -42,3 +43,14 @@ def stop_chroma(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextlib.contextmanager
+def chroma_server(data: Path, timeout: float = 60.0):
+    """Yield the port of a Chroma server keeping its data in ``data``; stopped on exit."""
+    port = free_port()
+    proc = start_chroma(data, port, timeout)
+    try:
+        yield port
+    finally:
+        stop_chroma(proc)

@@ -44,3 +44,12 @@ def test_bad_backend_names_are_one_line(tmp_path):
     bot = Assistant(index_dir=tmp_path, embed_backend="nosuch")
     with pytest.raises(ConfigError, match="RAG_EMBED_BACKEND='nosuch'"):
         _ = bot.embedder
+
+
+def test_cluster_settings_from_the_environment():
+    s = Settings.from_env({"RAG_REPLICA_SYNC_SECONDS": "2.5", "RAG_RAY_WORKERS": "3",
+                           "RAG_RAY_ADDRESS": "127.0.0.1:6379"})
+    assert s.cluster.replica_sync_seconds == 2.5 and s.cluster.ray_workers == 3
+    assert s.cluster.ray_address == "127.0.0.1:6379"
+    with pytest.raises(ConfigError, match="RAG_RAY_WORKERS"):
+        Settings.from_env({"RAG_RAY_WORKERS": "many"})

@@ -470,6 +470,8 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
         # SIGTERM (a service manager's stop) ends the server as Ctrl-C does, so that the
         # temporary folder and the watcher are cleaned up too.
         signal.signal(signal.SIGTERM, _interrupt)
+    # Replicas over one Chroma server: follow what the others write (docs/deploy.md).
+    syncing = bot.keep_in_sync() if bot.settings.chroma_host else None
     try:
         demo.launch(server_name=host, server_port=port, auth=checker and checker.login,
                     auth_message="Log in to ask about the articles." if checker else None,
@@ -479,4 +481,6 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
         raise RagError(f"cannot serve on {host}:{port}: {exc}") from exc
     finally:
         backend.stop_watch()
+        if syncing is not None:
+            syncing.set()
     return 0

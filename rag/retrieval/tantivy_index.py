@@ -14,6 +14,13 @@ meanwhile), it is brought up to date from the store's chunks under the store's w
 by article ids and content hashes (or rebuilt when it is empty or belongs to another store),
 never re-embedding. While an ingestion runs, searches use the last commit.
 
+Replicas (several processes, each with its own index, over one Chroma server) follow the store's
+change feed instead (``store.changes(after)``, rag/stores/chroma.py): the marker also records
+the feed position the index has applied, and catching up applies only the articles changed
+since, checked by article id and content hash, so that re-reading some of them is harmless.
+The position kept is ``FEED_MARGIN`` behind the newest one read, because two writers of one
+server may finish their writes out of the order of their sequence numbers.
+
 tantivy allows one writer per folder across processes. Every writer here holds the store's
 write lock first, so writers queue on that lock, never on tantivy's.
 """
@@ -43,6 +50,8 @@ ANALYZER = "newsrag_tokens"
 WRITER_HEAP = 128_000_000  # bytes buffered before tantivy writes a segment
 REBUILD_SHARE = 0.5  # more than this share of articles missing or changed: rebuild instead
 PAGE = 2000  # chunks per batch when reading the store back
+FEED_MARGIN = 1024  # sequence numbers re-read behind the position: writes still in flight
+FEED_MAX = 100_000  # further behind than this in the feed: reconcile from the manifest instead
 
 
 def _schema():
@@ -82,11 +91,13 @@ def _guarded(method):
 class TantivySearcher:
     """One committed state of the index (a tantivy searcher is a snapshot)."""
 
-    def __init__(self, searcher, schema, generation: str, has_marker: bool, on_damage=None):
+    def __init__(self, searcher, schema, generation: str, has_marker: bool,
+                 feed: int | None = None, on_damage=None):
         self._on_damage = on_damage
         self._s = searcher
         self._schema = schema
         self.generation = generation
+        self.feed = feed  # the change-feed position applied (None: made before the feed)
         self.size = max(0, searcher.num_docs - (1 if has_marker else 0)) if searcher else 0
 
     def _words(self, terms: list[str]):
@@ -175,6 +186,13 @@ class TantivySearcher:
             dates = (_iso(int(stats["min"])), _iso(int(stats["max"])))
         return {"sources": sources, "dates": dates}
 
+    def has(self, doc_id: str, content_hash: str) -> bool:
+        """Whether this version of the article is indexed (deleted documents not counted)."""
+        import tantivy
+
+        q = tantivy.Query.term_query(self._schema, "doc_key", _doc_key(doc_id, content_hash))
+        return self._s.search(q, 1, count=True).count > 0
+
     @_guarded
     def doc_keys(self) -> dict[str, str]:
         """Live article id -> content hash (reads the term dictionary: seconds at 10^6)."""
@@ -200,6 +218,7 @@ class TantivyIndex:
         self._writer = None
         self._meta = None  # meta.json's identity when the reader last reloaded
         self._current: TantivySearcher | None = None
+        self._feed_hint: int | None = None  # a position for an index that has none yet
 
     # --- opening and reading -------------------------------------------------------------------
 
@@ -268,16 +287,17 @@ class TantivyIndex:
                     s = index.searcher()
                     hits = s.search(tantivy.Query.term_query(index.schema, "chunk_id",
                                                              GENERATION_ID), 1, count=False).hits
-                    generation = ""
+                    generation, feed = "", None
                     if hits:
                         payload = json.loads(s.doc(hits[0][1]).get_first("payload"))
                         generation = str(payload.get("generation", ""))
+                        feed = payload.get("feed")
                 except (KeyboardInterrupt, SystemExit):
                     raise
                 except BaseException as exc:  # noqa: BLE001 - damaged files (see _guarded)
                     self._damaged(exc)
                     return self.current()
-                self._current = TantivySearcher(s, index.schema, generation, bool(hits),
+                self._current = TantivySearcher(s, index.schema, generation, bool(hits), feed,
                                                 self._damaged)
                 self._meta = meta
             return self._current
@@ -334,18 +354,27 @@ class TantivyIndex:
             if snap.generation == generation or (generation.endswith(":0") and not snap.size):
                 return  # in step, or both empty (a new store)
             started = time.perf_counter()
+            # The feed position now, read before the store is: what is read next covers it.
+            position = store.feed_position() if hasattr(store, "feed_position") else None
+            feed = None
             try:
                 if not snap.size or _uid(snap.generation) != _uid(generation):
                     how = self._rebuild(store)
+                elif (position is not None and snap.feed is not None
+                      and position - snap.feed <= FEED_MAX):
+                    how = self._follow(store, snap)
                 else:
                     how = self._reconcile(store, snap)
-                self._commit(generation)
+                if position is not None:
+                    feed = max(snap.feed or 0, position - FEED_MARGIN)
+                self._commit(generation, feed)
             except BaseException:
                 self._rollback()
                 raise
             finally:
                 self._release()
-            log.log(logging.WARNING if snap.generation else logging.INFO,
+            followed = how.startswith("followed")
+            log.log(logging.WARNING if snap.generation and not followed else logging.INFO,
                     "keyword index %s was behind the store (%s -> %s): %s in %.1f s",
                     self.folder, snap.generation or "none", generation, how,
                     time.perf_counter() - started)
@@ -373,6 +402,22 @@ class TantivyIndex:
         for i in range(0, len(missing), 500):
             self._add_stored(store, store.chunks_of(missing[i:i + 500]), records)
         return f"{len(stale)} articles removed, {len(missing)} (re)added"
+
+    def _follow(self, store, snap: TantivySearcher) -> str:
+        """Apply the store's changes since the feed position: the articles whose version here
+        differs are replaced by their stored chunks, the gone ones removed."""
+        changed = store.changes(max(0, snap.feed - FEED_MARGIN))
+        # Gone, or changed since the index took this version: remove it first.
+        stale = [d for d, h in changed.items() if h is None or not snap.has(d, h)]
+        present = [d for d in stale if changed[d] is not None]
+        self._delete(stale)
+        added = 0
+        for i in range(0, len(present), 500):
+            part = present[i:i + 500]
+            added += self._add_stored(store, store.chunks_of(part), store.records(part))
+        return (f"followed the change feed: {len(changed)} changes read, "
+                f"{len(stale) - len(present)} articles removed, {len(present)} (re)added "
+                f"({added} chunks)")
 
     def _add_stored(self, store, chunks: list[StoredChunk], records=None) -> int:
         if not chunks:
@@ -431,13 +476,22 @@ class TantivyIndex:
                 w.delete_documents_by_query(
                     tantivy.Query.term_set_query(self._open().schema, "doc_id", part))
 
-    def _commit(self, generation: str) -> None:
+    def _commit(self, generation: str, feed: int | None = None) -> None:
+        """Commit with the store's generation and the feed position (kept as it was when not
+        given: an ingestion's own writes say nothing about other writers')."""
         import tantivy
 
+        if feed is None and self._current is not None:
+            feed = self._current.feed
+        if feed is None:
+            feed = self._feed_hint
         w = self._w()
         w.delete_documents_by_term("chunk_id", GENERATION_ID)
-        w.add_document(tantivy.Document(
-            chunk_id=GENERATION_ID, payload=json.dumps({"generation": generation}).encode()))
+        marker = {"generation": generation}
+        if feed is not None:
+            marker["feed"] = int(feed)
+        w.add_document(tantivy.Document(chunk_id=GENERATION_ID,
+                                        payload=json.dumps(marker).encode()))
         w.commit()
 
     def _rollback(self) -> None:
@@ -485,7 +539,13 @@ class _Listener:
         # Behind already (a run that crashed): repair first, or this run would skip the
         # articles that run stored and the index would never get them.
         self._guard("catching up", self.index.catch_up, self.store)
+        self._guard("noting the feed position", self._note_feed)
         self._guard("opening the writer", self.index._w)
+
+    def _note_feed(self) -> None:
+        # In step now: an index with no feed position yet can start following from here.
+        if self.index.current().feed is None and hasattr(self.store, "feed_position"):
+            self.index._feed_hint = max(0, self.store.feed_position() - FEED_MARGIN)
 
     def added(self, items: list[tuple[Article, str, list[Chunk]]], replaced: list[str]) -> None:
         def run():

@@ -15,6 +15,12 @@ index: one record per article (content hash, metadata, full text) and one ``__in
 with the model that built the index and a generation counter bumped on every change.
 Embedded (a folder under ``index_dir``) or a server (``chroma_host``): the only difference is
 the client, made in ``_client``.
+
+The change feed (for keyword indexes of other processes, e.g. replicas of `rag serve` on one
+server): every manifest write carries a sequence number ``seq`` taken from a counter in the
+``__index__`` record, and every deletion leaves a tombstone with its own in a third collection
+(``<collection>_deleted``, one row per article, so it never grows past the articles ever seen).
+``changes(after)`` lists the articles changed since a position, as their current hash or None.
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ class ChromaStore:
             settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None)
         self.articles = self.client.get_or_create_collection(
             f"{settings.collection}_articles", embedding_function=None)
+        self.deleted = self.client.get_or_create_collection(
+            f"{settings.collection}_deleted", embedding_function=None)
         # Chroma refuses batches above its maximum (5461 here): write in slices.
         self.max_batch = max(1, min(self.client.get_max_batch_size(), 5000))
         self._opened = object()  # which opening a failed read used
@@ -192,13 +200,51 @@ class ChromaStore:
         gen = int(info.get("generation", 0)) + 1
         uid = info.get("uid") or uuid.uuid4().hex
         record = {"embed_model": label, "dim": dim, "chunker": chunker, "generation": gen,
-                  "uid": uid, "schema": SCHEMA_VERSION}
+                  "uid": uid, "schema": SCHEMA_VERSION, "seq": int(info.get("seq", 0))}
         if backend or info.get("embed_backend"):
             record["embed_backend"] = backend or info["embed_backend"]
         self._write(lambda: self.articles.upsert(ids=[INDEX_RECORD], embeddings=[_DUMMY],
                                                  metadatas=[record], documents=[""]))
         self._seen = f"{uid}:{gen}"  # our own write: nothing to follow
         return gen
+
+    # --- the change feed ------------------------------------------------------------------------
+
+    def _take_seq(self, n: int) -> int:
+        """Reserve n sequence numbers; returns the first. A read then a write: two writers of
+        one server at once may take the same numbers, which readers tolerate (they re-read
+        a margin behind their position and apply changes idempotently)."""
+        info = self.index_info()
+        first = int(info.get("seq", 0)) + 1
+        info["seq"] = first + n - 1
+        self._write(lambda: self.articles.upsert(ids=[INDEX_RECORD], embeddings=[_DUMMY],
+                                                 metadatas=[info], documents=[""]))
+        return first
+
+    def feed_position(self) -> int:
+        """The last sequence number handed out."""
+        return int(self.index_info().get("seq", 0))
+
+    def changes(self, after: int) -> dict[str, str | None]:
+        """Articles changed with a sequence number above ``after``: id -> its content hash now,
+        or None when it is gone."""
+        out: dict[str, tuple[int, str | None]] = {}
+        for coll, gone in ((self.articles, False), (self.deleted, True)):
+            offset = 0
+            while True:
+                got = self._read(lambda coll=coll, offset=offset: coll.get(
+                    where={"seq": {"$gt": int(after)}}, include=["metadatas"],
+                    limit=self.max_batch, offset=offset))
+                for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+                    if doc_id == INDEX_RECORD:
+                        continue
+                    seq = int(meta.get("seq", 0))
+                    if doc_id not in out or out[doc_id][0] < seq:
+                        out[doc_id] = (seq, None if gone else meta.get("hash", ""))
+                if len(got["ids"]) < self.max_batch:
+                    break
+                offset += self.max_batch
+        return {d: h for d, (_s, h) in out.items()}
 
     # --- articles ------------------------------------------------------------------------------
 
@@ -234,14 +280,15 @@ class ChromaStore:
         """Write manifest records, one Chroma call per batch (a call per article is slow)."""
         for i in range(0, len(items), self.max_batch):
             part = items[i:i + self.max_batch]
-            self._write(lambda part=part: self.articles.upsert(
+            seq = self._take_seq(len(part))
+            self._write(lambda part=part, seq=seq: self.articles.upsert(
                 ids=[a.id for a, _h, _n in part],
                 embeddings=[_DUMMY] * len(part),
                 metadatas=[{"hash": h, "title": a.title, "date": a.date,
                             "date_int": date_int(a.date), "source": a.source, "url": a.url,
-                            "origin": a.origin, "n_chunks": n,
+                            "origin": a.origin, "n_chunks": n, "seq": seq + k,
                             "extra": json.dumps(a.extra, ensure_ascii=False)}
-                           for a, h, n in part],
+                           for k, (a, h, n) in enumerate(part)],
                 documents=[a.text for a, _h, _n in part]))
 
     def add(self, items: list[tuple[Article, str, list[Chunk], list[list[float]]]]) -> None:
@@ -263,6 +310,10 @@ class ChromaStore:
             part = doc_ids[i:i + 500]
             self._write(lambda part=part: self.chunks.delete(where={"document_id": {"$in": part}}))
             self._write(lambda part=part: self.articles.delete(ids=part))
+            seq = self._take_seq(len(part))  # a tombstone each, for the change feed
+            self._write(lambda part=part, seq=seq: self.deleted.upsert(
+                ids=part, embeddings=[_DUMMY] * len(part),
+                metadatas=[{"seq": seq + k} for k in range(len(part))]))
 
     def _delete_chunks(self, doc_ids: list[str]) -> None:
         for i in range(0, len(doc_ids), 500):
@@ -360,7 +411,7 @@ class ChromaStore:
 
     def reset(self) -> None:
         """Drop everything (used by --rebuild)."""
-        for name in (self.chunks.name, self.articles.name):
+        for name in (self.chunks.name, self.articles.name, self.deleted.name):
             with contextlib.suppress(Exception):  # already gone
                 self.client.delete_collection(name)
         self._open()

@@ -127,8 +127,10 @@ def test_an_index_behind_the_store_catches_up_by_article(setup, no_rebuild, capl
         store.add([(new, "h-canal", chunks, bot.embedder.embed_texts([c.text for c in chunks]))])
         store.delete(["pier-old"])
         store.bump("fake:hashed-words-64", 64, "sentence-splitter/200/30")
-    with caplog.at_level(logging.WARNING, logger="rag.keyword"):
+    with caplog.at_level(logging.INFO, logger="rag.keyword"):
         kw = bot.keyword.searcher(store)
+    # Through the store's change feed: only what changed since the index's position.
+    assert "followed the change feed" in caplog.text
     assert "1 articles removed, 1 (re)added" in caplog.text
     assert kw.generation == store.generation()
     assert ids(kw.search("barges canal drought", None, 10)) == ["canal"]
@@ -169,3 +171,44 @@ def test_searches_use_the_last_commit_while_an_ingest_runs(setup):
         store.bump("fake:hashed-words-64", 64, "sentence-splitter/200/30")
         kw = bot.keyword.searcher(store)  # does not wait for the lock, nor repair
         assert kw.generation == before.generation and kw.size == 3
+
+
+def test_a_second_index_follows_the_change_feed_without_reading_the_manifest(setup, tmp_path,
+                                                                            monkeypatch):
+    """A replica: another keyword index over the same store (its own folder), which another
+    Assistant writes to. It applies only the changes since its feed position: no rebuild, no
+    read of the whole manifest, no embedding."""
+    bot, feed = setup
+    replica = Assistant(index_dir=tmp_path / "replica", embed_backend="fake",
+                        keyword_index="tantivy")
+    replica._parts["store"] = bot.store
+    assert replica.keyword.searcher(bot.store).size == 3  # built once, from the store
+    assert replica.keyword.current().feed is not None
+
+    changed = dict(ARTICLES[0], text="The harbour authority opened a zeppelin terminal.")
+    write(feed, [changed, ARTICLES[2], {"id": "tram", "text": "A new tram line opened.",
+                                        "date": "2023-03-01", "source": "Post"}])
+    report = bot.ingest([feed], prune=True)
+    assert report.updated == ["pier"] and report.added == ["tram"]
+    assert report.removed == ["pier-old"]
+
+    real = type(bot.store).records
+
+    def whole_manifest(self, doc_ids=None):
+        assert doc_ids is not None, "read the whole manifest"
+        return real(self, doc_ids)
+
+    monkeypatch.setattr(type(bot.store), "records", whole_manifest)
+    monkeypatch.setattr(TantivyIndex, "_rebuild", lambda *a: pytest.fail("rebuilt"))
+    monkeypatch.setattr(type(replica.embedder), "embed_texts", lambda *a: pytest.fail("embed"))
+    kw = replica.keyword.searcher(bot.store)
+    assert kw.generation == bot.store.generation()
+    assert ids(kw.search("zeppelin terminal", None, 10)) == ["pier"]
+    assert ids(kw.search("tram line", None, 10)) == ["tram"]
+    assert ids(kw.search("storm damaged", None, 10)) == []  # pier-old is gone
+    assert ids(kw.search("ferries resumed", None, 10)) == []  # pier's old text too
+    assert kw.size == 3
+    # Reading the same changes again (the feed's margin) changes nothing.
+    bot.store.bump("fake:hashed-words-64", 64, "sentence-splitter/200/30")
+    again = replica.keyword.searcher(bot.store)
+    assert again.size == 3 and ids(again.search("tram line", None, 10)) == ["tram"]

@@ -187,21 +187,22 @@ def main() -> int:
         result["alone"] = {**alone.report(), "wall_s": round(time.monotonic() - started, 1)}
         print("alone:", json.dumps(result["alone"]), flush=True)
 
-        up = {}
-        t = threading.Thread(target=upload, args=(url, bulk, up))
-        t.start()
-        time.sleep(2)
-        started = time.monotonic()
-        during = run_sessions(url, args.sessions, offset=args.sessions)
-        result["during_upload"] = {**during.report(),
-                                   "wall_s": round(time.monotonic() - started, 1)}
-        t.join(timeout=3600)
-        result["upload"] = {"articles": args.upload, "seconds": up.get("seconds"),
-                            "error": up.get("error"),
-                            "result": [r.get("articles") for r in up.get("rows", [])]}
-        result["questions_while_upload_ran"] = during.calls
-        print("during upload:", json.dumps(result["during_upload"]), flush=True)
-        print("upload:", json.dumps(result["upload"]), flush=True)
+        if args.upload:
+            up = {}
+            t = threading.Thread(target=upload, args=(url, bulk, up))
+            t.start()
+            time.sleep(2)
+            started = time.monotonic()
+            during = run_sessions(url, args.sessions, offset=args.sessions)
+            result["during_upload"] = {**during.report(),
+                                       "wall_s": round(time.monotonic() - started, 1)}
+            t.join(timeout=3600)
+            result["upload"] = {"articles": args.upload, "seconds": up.get("seconds"),
+                                "error": up.get("error"),
+                                "result": [r.get("articles") for r in up.get("rows", [])]}
+            result["questions_while_upload_ran"] = during.calls
+            print("during upload:", json.dumps(result["during_upload"]), flush=True)
+            print("upload:", json.dumps(result["upload"]), flush=True)
         result["rss_mb_after"] = round(rss_kb(pid) / 1024, 1)
 
         if args.soak:
@@ -211,8 +212,9 @@ def main() -> int:
         result["server_tracebacks"] = log_text.count("Traceback")
     print(json.dumps(result, indent=2))
     shutil.rmtree(work, ignore_errors=True)
+    during = result.get("during_upload", {})
     bad = (result["alone"]["errors"] or result["alone"]["leaks"]
-           or result["during_upload"]["errors"] or result["during_upload"]["leaks"])
+           or during.get("errors") or during.get("leaks"))
     return 1 if bad else 0
 
 

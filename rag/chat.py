@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .types import Answer, AnswerRequest, Filters, Turn
 
 __all__ = ["ChatSession", "Turn"]
+
+# Turns kept: follow-ups read the last few; a long conversation must not grow without bound
+# (a server keeps one history per browser session).
+MAX_TURNS = 20
 
 
 @dataclass
@@ -31,7 +35,10 @@ class ChatSession:
                                 history=list(self.history), use_llm=use_llm)
         for item in self.assistant.stream(request):
             if isinstance(item, Answer):
-                self.history.append(Turn(item.question, item, item.rewritten))
+                # kept without its retrieved passages: follow-ups need its citations and text
+                kept = replace(item, passages=[])
+                self.history.append(Turn(item.question, kept, item.rewritten))
+                del self.history[:-MAX_TURNS]
             yield item
 
     def clear(self) -> None:

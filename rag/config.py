@@ -180,6 +180,9 @@ class UISettings:
     concurrency: int = field(default=8, metadata=_key("ui_concurrency"))
     # ... of which at most this many compute at once (2 cores).
     model_slots: int = field(default=2, metadata=_key("ui_model_slots"))
+    # A browser session's conversation is dropped this many seconds after its last question
+    # (the server keeps one per session: without an end, many visitors grow it without bound).
+    session_ttl: float = field(default=3600.0, metadata=_key("ui_session_ttl"))
     # One upload (all its files together) in the Corpus tab: at most this many MB and files.
     max_upload_mb: float = field(default=50.0, metadata=_key("ui_max_upload_mb"))
     max_upload_files: int = field(default=500, metadata=_key("ui_max_upload_files"))

@@ -68,6 +68,7 @@ EXAMPLES = [
     "What did Cecilia Malmstrom say about the Internet?",
 ]
 MAX_PANELS = 10  # answers whose sources stay in the panel
+MAX_MESSAGES = 200  # chat messages a session keeps (100 questions and answers)
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
@@ -145,6 +146,7 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
             yield msgs, gr.skip(), state, gr.skip()
             return
         state["n"] = turn
+        del msgs[:-MAX_MESSAGES]
         msgs[-1] = bot_msg(render.answer_html(answer, turn) + filters_note(filters, as_of))
         state["panels"].append(render.turn_panel(answer, backend.articles_for(answer), turn,
                                                  question))
@@ -167,6 +169,7 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         state["n"] += 1
         state["chat"] += [user_msg(question),
                           bot_msg(render.answer_html(answer, state["n"]))]
+        del state["chat"][:-MAX_MESSAGES]
         state["panels"].append(render.turn_panel(answer, backend.articles_for(answer),
                                                  state["n"], question))
         del state["panels"][:-MAX_PANELS]
@@ -251,7 +254,7 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
 
     first = backend.corpus_info()
     with gr.Blocks(title="newsrag: ask the news") as demo:
-        state = gr.State(None)
+        state = gr.State(None, time_to_live=ui.session_ttl)
         gr.HTML('<div id="rag-header"><h1>Ask the news</h1><p>Answers come only from the '
                 'indexed articles. Each <b>[n]</b> links to its source, with the sentence '
                 'highlighted; when the articles do not say, the assistant says so.</p></div>')

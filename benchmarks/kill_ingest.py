@@ -6,9 +6,9 @@ state of an uninterrupted run, with `rag check --full` clean?
 Reads the first ARTICLES articles of ../shared/datasets/realtimeqa-2022 (or of corpus/ when the
 datasets are absent). One clean run gives the reference (manifest records with their content
 hashes, chunk count) and its duration T; each trial starts a fresh index, kills the ingest after
-a uniformly random time in [0.05 T, 0.6 T] (later runs are faster: warm caches), runs
-`rag check` (what the kill left), runs the ingest again to the end, and compares. Prints one
-line per trial and a summary.
+the run has taken the index's writer lock (imports and model loading done) plus a uniformly
+random share (0-80%) of the time the clean run wrote for, runs `rag check` (what the kill
+left), runs the ingest again to the end, and compares. Prints one line per trial and a summary.
 """
 
 from __future__ import annotations
@@ -42,10 +42,38 @@ def state(index: Path) -> tuple[dict, int]:
         bot.close()
 
 
+def proc_started(proc) -> float:
+    return proc.started
+
+
 def ingest(index: Path, src: Path) -> subprocess.Popen:
+    proc = _popen(index, src)
+    proc.started = time.monotonic()
+    return proc
+
+
+def _popen(index: Path, src: Path) -> subprocess.Popen:
     return subprocess.Popen([*RAG, "ingest", str(src), "--quiet"], cwd=ROOT,
                             env={**os.environ, "RAG_INDEX_DIR": str(index)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_lock(index: Path, proc, timeout: float = 600) -> float:
+    """Seconds until the ingest holds the index's writer lock (it is writing)."""
+    import fcntl
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout and proc.poll() is None:
+        lock = index / ".ingest.lock"
+        if lock.exists():
+            with open(lock) as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+                except BlockingIOError:
+                    return time.monotonic() - started
+        time.sleep(0.05)
+    return time.monotonic() - started
 
 
 def check(index: Path) -> tuple[int, list[str]]:
@@ -72,20 +100,22 @@ def main() -> int:
         what = "corpus/ (datasets absent)"
     started = time.monotonic()
     proc = ingest(work / "clean", src)
+    locked_after = wait_for_lock(work / "clean", proc)
     _out, err = proc.communicate()
     if proc.returncode:
         print(err)
         return 1
     seconds = time.monotonic() - started
+    writing = max(1.0, seconds - locked_after)
     want_records, want_chunks = state(work / "clean")
-    print(f"{what}: clean run {seconds:.1f} s, {len(want_records)} articles, "
-          f"{want_chunks} chunks")
+    print(f"{what}: clean run {seconds:.1f} s (writing after {locked_after:.1f} s), "
+          f"{len(want_records)} articles, {want_chunks} chunks", flush=True)
     good = 0
     for trial in range(1, args.trials + 1):
         index = work / f"t{trial}"
-        at = rng.uniform(0.05, 0.6) * seconds  # runs after the first are faster (warm caches)
         proc = ingest(index, src)
-        time.sleep(at)
+        at = wait_for_lock(index, proc) + rng.uniform(0.0, 0.8) * writing
+        time.sleep(max(0.0, at - (time.monotonic() - proc_started(proc))))
         killed = proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
@@ -100,7 +130,8 @@ def main() -> int:
         good += ok
         print(f"trial {trial:2d}: kill at {at:5.1f} s ({'mid-run' if killed else 'after end'}), "
               f"check after kill: {left}; rerun: {len(records)} articles, {chunks} chunks, "
-              f"check {'clean' if rc == 0 else 'PROBLEMS'} -> {'OK' if ok else 'FAIL'}")
+              f"check {'clean' if rc == 0 else 'PROBLEMS'} -> {'OK' if ok else 'FAIL'}",
+              flush=True)
     print(json.dumps({"trials": args.trials, "consistent_and_resumed": good,
                       "clean_seconds": round(seconds, 1), "articles": len(want_records),
                       "chunks": want_chunks}))

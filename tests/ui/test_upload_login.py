@@ -210,7 +210,10 @@ def test_guesses_for_one_user_from_many_addresses_are_slowed_not_locked(server):
         times.append(time.perf_counter() - started)
         assert status == 400  # never refused: no address reached its own limit
     print("tries for one user from 7 addresses, seconds:", [round(t, 2) for t in times])
-    assert max(times[:4 * TRIES]) < 0.5 and min(times[4 * TRIES:]) >= 0.5
+    # the delay is a floor added to each try's own time (which a loaded machine stretches:
+    # up to 0.9 s seen for an undelayed try while other jobs ran), so compare with the fastest
+    early, slowed = times[:4 * TRIES], times[4 * TRIES:]
+    assert min(slowed) >= 0.5 and min(slowed) >= min(early) + 0.4, times
     assert times[-1] > times[-2]  # growing
     assert login(port, PASSWORD, source="127.0.2.1")[0] == 200  # slowed, not locked out
     started = time.perf_counter()

@@ -183,6 +183,9 @@ class UISettings:
     # A browser session's conversation is dropped this many seconds after its last question
     # (the server keeps one per session: without an end, many visitors grow it without bound).
     session_ttl: float = field(default=3600.0, metadata=_key("ui_session_ttl"))
+    # Browser sessions whose values gradio keeps (the oldest are dropped beyond it): gradio keeps
+    # every component's value per session, ~0.1 MB here, 10,000 sessions by default.
+    session_capacity: int = field(default=1000, metadata=_key("ui_session_capacity"))
     # One upload (all its files together) in the Corpus tab: at most this many MB and files.
     max_upload_mb: float = field(default=50.0, metadata=_key("ui_max_upload_mb"))
     max_upload_files: int = field(default=500, metadata=_key("ui_max_upload_files"))

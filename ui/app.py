@@ -479,7 +479,9 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
         demo.launch(server_name=host, server_port=port, auth=checker and checker.login,
                     auth_message="Log in to ask about the articles." if checker else None,
                     max_file_size=int(bot.settings.ui.max_upload_mb * MB),
-                    app_kwargs=login_throttle(checker), **launch_options())
+                    app_kwargs=login_throttle(checker),
+                    state_session_capacity=max(1, bot.settings.ui.session_capacity),
+                    **launch_options())
     except OSError as exc:
         raise RagError(f"cannot serve on {host}:{port}: {exc}") from exc
     finally:

@@ -10,11 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from serving import free_port, stop_process
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+__all__ = ["chroma_server", "free_port", "start_chroma", "stop_chroma"]
 
 
 def start_chroma(data: Path, port: int, timeout: float = 60) -> subprocess.Popen:
@@ -37,12 +35,7 @@ def start_chroma(data: Path, port: int, timeout: float = 60) -> subprocess.Popen
 
 
 def stop_chroma(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc)
 
 
 @contextlib.contextmanager

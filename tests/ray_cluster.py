@@ -15,16 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from serving import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "deploy" / "ray_node.sh"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def descendants(pid: int) -> list[int]:
@@ -58,7 +52,7 @@ def ray_cluster(workers: int = 1, timeout: float = 120.0):
     """Yield (address, node processes): a head and ``workers`` worker nodes, 1 CPU each."""
     # A short folder: Ray's socket paths must stay under 107 characters.
     tmp = tempfile.mkdtemp(prefix="rayt", dir="/tmp")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHON": sys.executable,
            "RAY_NODE_CPUS": "1", "RAY_OBJECT_STORE_MB": "200"}
     procs: list[subprocess.Popen] = []

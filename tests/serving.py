@@ -25,6 +25,16 @@ def rag_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "rag.cli"]
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a server started by a test, killing it when it does not stop in time."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextlib.contextmanager
 def running_serve(index_dir: Path, log_path: Path, *args: str, env: dict | None = None):
     """Yields {"url", "port", "proc", "log"}; the server is terminated on exit."""
@@ -48,9 +58,4 @@ def running_serve(index_dir: Path, log_path: Path, *args: str, env: dict | None 
             raise RuntimeError(f"rag serve did not start in {START_TIMEOUT} s")
         yield {"url": f"http://127.0.0.1:{port}/", "port": port, "proc": proc, "log": log_path}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

@@ -13,6 +13,7 @@ import time
 import pytest
 from chroma_server import chroma_server, free_port
 from conftest import ROOT
+from serving import stop_process
 
 from rag import Settings
 from rag.retrieval.keyword import keyword_folder
@@ -52,15 +53,6 @@ def _wait_ready(proc, log_path) -> None:
             return
         time.sleep(0.5)
     pytest.fail(f"rag serve did not start in {START_TIMEOUT} s:\n{log_path.read_text()}")
-
-
-def _stop(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def test_an_article_uploaded_to_one_replica_is_answered_by_the_other(tmp_path):
@@ -118,4 +110,4 @@ def test_an_article_uploaded_to_one_replica_is_answered_by_the_other(tmp_path):
             assert "followed the change feed" in b[1].read_text(errors="replace")
         finally:
             for p in procs:
-                _stop(p)
+                stop_process(p)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import IKAROS, ROOT, SEED_ID
+from serving import free_port, rag_command, stop_process
 
 AUTH = ("reader", "s3cret-pass")
 START_TIMEOUT = 300  # seconds; the CPU is shared, cold imports alone take 10-20 s
@@ -87,17 +86,6 @@ EVIL_MD = ("# <img src=x onerror=\"window.__pwned='md-h1'\"> Quexton ferry\n\n"
 # --- the server ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rag_command() -> list[str]:
-    script = Path(sys.executable).parent / "rag"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "rag.cli"]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`rag serve` on a free loopback port over an empty temporary index (it indexes corpus/
@@ -131,12 +119,7 @@ def server(tmp_path_factory):
                          "details": ""}], rows
         yield {"url": url, "port": port, "log": log_path, "tmp": tmp}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def client(url):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from serving import stop_process
 from test_app import CHROMIUM_ARGS, START_TIMEOUT, chromium_path, free_port, rag_command
 
 USER, PASSWORD = "reader", "a long enough secret"
@@ -59,12 +60,7 @@ def server(tmp_path_factory):
         yield {"url": f"http://127.0.0.1:{port}/", "port": port, "tmp": tmp,
                "gradio_tmp": gradio_tmp, "index": tmp / "index"}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=30)
     assert not gradio_tmp.exists()  # removed when the server stopped
 
 

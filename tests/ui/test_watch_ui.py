@@ -15,6 +15,7 @@ import time
 import pytest
 from conftest import ROOT
 from loopback import Loopback
+from serving import stop_process
 from test_app import CHROMIUM_ARGS, START_TIMEOUT, chromium_path, free_port, rag_command
 
 STORY = ("The Quexton harbour board said on Friday that the ferry to Ostmere will sail every "
@@ -77,12 +78,7 @@ def server(feeds, tmp_path_factory):
             time.sleep(0.5)
         yield {"url": url, "feeds_file": feeds_file, "log": log_path}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=30)
 
 
 def test_feed_articles_answer_with_their_other_copies(server, feeds):

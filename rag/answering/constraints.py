@@ -23,6 +23,40 @@ _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter
                       re.I)
 _QUARTER_N = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
               "4th": 4}
+# "How much" about money: the answer is an amount of money. ("By how much" asks for a change,
+# "gross domestic product" is not a sum paid.)
+_MONEY_Q = re.compile(
+    r"\bhow much\b(?=.*\b(?:cost|costs|pay|paid|pays|spend|spent|spends|fine|fined|invest"
+    r"|invested|worth|price|priced|raise|raised|sell|sold|gross(?!\s+domestic)|grossed|earn"
+    r"|earned|earns|make|made|makes|receive|received|award|awarded|bid|charge|charged|owe|owes"
+    r"|owed|save|saved|lose|lost|value|valued|fetch|fetched|budget|salary|donate|donated|money"
+    r"|revenue|profit|settlement|compensation|damages|penalty|bail|ransom|contract|offer"
+    r"|offered|tax|taxes|debt|income|dollars|loan|loans|bonus|prize|jackpot|wage|wages|rent)"
+    r"\b)", re.I)
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\d\s?[$€£¥]|\b\d[\d,.]*\s*(?:mln|bln|million|billion|trillion|thousand|k|m|bn)?"
+    r"\s*(?:dollars?|dlrs?|euros?|pounds|sterling|stg|yen|yuan|renminbi|rupees?|francs?|marks"
+    r"|crowns|kronor|kroner|pesos?|rubles?|roubles?|cents?|cts|won|rand|riyals?|dinars?|lire"
+    r"|lira|reais)\b|\b(?:usd|eur|gbp|jpy|us\$)\b", re.I)
+_AUX = r"(?:did|does|do|were|was|are|is|have|has|had|will|would|can|could|should|must|might|may)"
+# "how many <thing> did / were / followed ...": the thing ends at the verb.
+_COUNT_Q = re.compile(rf"\bhow many\s+(.+?)\s+(?:{_AUX}|[a-z]+ed)\b", re.I)
+_DIGITS = re.compile(r"\d[\d,.]*")
+_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
+    r"|eighty|ninety|dozens?|hundreds?|thousands?|millions?|billions?|a couple|several|single"
+    r"|both|no|none|zero|once|twice|double|triple)\b", re.I)
+# Words that end the counted thing's noun phrase ("customers in Florida", "tracks that ...").
+_PHRASE_END = frozenset(
+    "in of at on from for with by during to into across around per under over that who which "
+    "since before after between among about through within against".split())
+# Counted things named otherwise in the answer ("employs 17,000", "4,784,000 lbs", "3 times"):
+# a number is enough.
+_ANY_NOUN = frozenset(
+    "people person persons lb lbs pound ounce tonne ton kilogram kg kilometer kilometre mile "
+    "meter metre foot feet inche acre barrel bushel gallon liter litre degree point vote time "
+    "year day month week hour minute second percent percentage".split())
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'’&.-]*[a-zA-Z]\b|\b[A-Z]{2,}\b")
 # Capitalised words that are not names of what the question is about.
 _NOT_NAMES = frozenset(
@@ -83,6 +117,59 @@ def _name_parts(name: str) -> list[str]:
     return out
 
 
+def _stem(word: str) -> str:
+    w = word.lower().strip(".,;:!?\"'“”‘’")
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3]
+    if w.endswith("es") and len(w) > 4 and w[-3] in "sxz":
+        return w[:-2]
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def counted(question: str) -> str:
+    """What a "how many" question counts (its noun, singular-ish): "how many career receiving
+    yards did ..." -> "yard"; "how many of the 25 statuettes ..." -> "statuette"; "" if none."""
+    m = _COUNT_Q.search(question)
+    if not m:
+        return ""
+    words = m.group(1).split()
+    if words[:1] == ["of"]:
+        words = [w for w in words[1:] if w.lower() not in ("the", "a", "an", "its", "their")
+                 and not _DIGITS.fullmatch(w)]
+    head: list[str] = []
+    for w in words:
+        if w.lower() in _PHRASE_END or (head and w.lower().endswith("ed")):
+            break
+        head.append(w)
+    return _stem(head[-1]) if head else ""
+
+
+def has_count(sentence: str) -> bool:
+    """A number that is not a year, or a number word."""
+    if any(not _YEAR.fullmatch(m.group(0).rstrip(".,")) for m in _DIGITS.finditer(sentence)):
+        return True
+    return bool(_NUMBER_WORD.search(sentence))
+
+
+def kind_of_answer(question: str, sentence: str) -> Verdict:
+    """Whether ``sentence`` holds an answer of the kind asked: an amount of money for "how
+    much did it cost / pay / fine ...", a number of the counted thing for "how many X"
+    (a sentence about receiving touchdowns does not say how many receiving yards)."""
+    if _MONEY_Q.search(question) and not re.search(r"\bby how much\b", question, re.I):
+        if not _MONEY.search(sentence):
+            return Verdict(False, "it gives no amount of money")
+        return Verdict(True)
+    if _COUNT_Q.search(question):
+        if not has_count(sentence):
+            return Verdict(False, "it gives no number")
+        thing = counted(question)
+        if len(thing) >= 3 and thing not in _ANY_NOUN and thing not in sentence.lower():
+            return Verdict(False, f"it gives no number of {thing}s")
+    return Verdict(True)
+
+
 def check(question: str, sentence: str, around: str, article_text: str,
           article_date: str) -> Verdict:
     """Whether ``sentence`` (with ``around``: its neighbours) from an article (its retrieved
@@ -114,4 +201,4 @@ def check(question: str, sentence: str, around: str, article_text: str,
         part in text for part in _name_parts(n))]
     if missing and len(missing) * 2 >= len(qnames):
         return Verdict(False, f"the article does not name {', '.join(sorted(missing))}")
-    return Verdict(True)
+    return kind_of_answer(question, sentence)

@@ -3,7 +3,7 @@ and the answer phrase inside a quote (focus.py): pure functions."""
 
 import pytest
 
-from rag.answering.constraints import check, months, names, quarters, years
+from rag.answering.constraints import check, counted, kind_of_answer, months, names, quarters, years
 from rag.answering.focus import focus_span
 
 
@@ -35,6 +35,42 @@ def test_constraints(question, sentence, doc, date, ok):
     verdict = check(question, sentence, "", doc or sentence, date)
     assert verdict.ok is ok, verdict.reason
     assert bool(verdict.reason) is not ok
+
+
+def test_what_a_how_many_question_counts():
+    assert counted("How many career receiving yards did Rob Gronkowski gain?") == "yard"
+    assert counted("How many of the 25 statuettes awarded at the telecast did HBO win?") \
+        == "statuette"
+    assert counted("How many customers in Florida were without power?") == "customer"
+    assert counted("How many tonnes of mustard seed did Canada export?") == "tonne"
+    assert counted("What did the company say?") == ""
+
+
+@pytest.mark.parametrize("question, sentence, ok", [
+    # the kind of answer asked: money for "how much ... pay", a number of the counted thing
+    ("How much did NASA pay for the three launches?",
+     "NASA is the first client and sent 70 staff for the three missions.", False),
+    ("How much did Bond Corp pay for the television holdings?",
+     "Bond plans to use its 1.05 billion dlr acquisition of the holdings as a springboard.", True),
+    ("How much did the fine cost Instagram?", "The regulator fined it 405 million euros.", True),
+    ("How much did the fine cost Instagram?", "It was fined €405m.", True),
+    ("By how much did gross domestic product grow in 1986?", "Growth was 3.1 pct.", True),
+    ("How many career receiving yards did Gronkowski gain?",
+     "His 92 career receiving touchdowns rank third.", False),
+    ("How many people were evacuated after the eruption?",
+     "The eruption prompted evacuations on the island.", False),
+    ("How many hot dogs did Joey Chestnut eat?", "He devoured 63 hot dogs and buns.", True),
+    ("How many people did Royal Ordnance employ?", "It employs 17,000 at 15 sites.", True),
+    ("How many aftershocks followed the quake?", "The quake killed at least five people.", False),
+    ("How many seats did the party win?", "The party won forty seats in 2019.", True),
+    ("How many seats did the party win?", "The party won seats in 2019.", False),
+    ("Who won the election?", "Nobody said anything.", True),  # not a kind it checks
+])
+def test_kind_of_answer(question, sentence, ok):
+    verdict = kind_of_answer(question, sentence)
+    assert verdict.ok is ok, verdict.reason
+    # the article names what the question names: only the kind decides
+    assert check(question, sentence, "", f"{question} {sentence}", "").ok is ok
 
 
 @pytest.mark.parametrize("question, sentence, phrase", [

@@ -143,7 +143,9 @@ def counted(question: str) -> str:
         if w.lower() in _PHRASE_END or (head and w.lower().endswith("ed")):
             break
         head.append(w)
-    return _stem(head[-1]) if head else ""
+    # People named by a demonym ("how many Russians") are counted under other words
+    # ("300,000 reservists"): only a number is asked of the sentence then.
+    return _stem(head[-1]) if head and not head[-1][:1].isupper() else ""
 
 
 def has_count(sentence: str) -> bool:
@@ -151,6 +153,20 @@ def has_count(sentence: str) -> bool:
     if any(not _YEAR.fullmatch(m.group(0).rstrip(".,")) for m in _DIGITS.finditer(sentence)):
         return True
     return bool(_NUMBER_WORD.search(sentence))
+
+
+def counts(sentence: str, thing: str) -> bool:
+    """Whether a number in ``sentence`` counts ``thing``: the thing within the six words after
+    it ("92 career receiving touchdowns", "12 of the 25 statuettes") or the eight before it
+    ("car sales were off 20.7 pct to 286,771"). "Two Super Bowl records ... receiving yards"
+    does not count yards."""
+    words = sentence.lower().split()
+    for i, w in enumerate(words):
+        if (_DIGITS.search(w) and not _YEAR.fullmatch(w.strip(".,;:()"))) \
+                or _NUMBER_WORD.fullmatch(w.strip(".,;:()")):
+            if any(thing in x for x in words[max(0, i - 8):i + 7]):
+                return True
+    return False
 
 
 def kind_of_answer(question: str, sentence: str) -> Verdict:
@@ -165,7 +181,7 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         if not has_count(sentence):
             return Verdict(False, "it gives no number")
         thing = counted(question)
-        if len(thing) >= 3 and thing not in _ANY_NOUN and thing not in sentence.lower():
+        if len(thing) >= 3 and thing not in _ANY_NOUN and not counts(sentence, thing):
             return Verdict(False, f"it gives no number of {thing}s")
     return Verdict(True)
 

@@ -14,15 +14,16 @@ text joins only when the titles match too (dividend notices are identical but fo
 company named in the title).
 
 Persistence: one SQLite file beside the index (doc -> story, date, order, whether it is a
-full copy, title, shingle count, the 128 MinHash values). assign/remove touch only the doc
-concerned and ``save`` writes what changed in one transaction. The LSH tables are rebuilt in
-memory from the stored MinHashes on the first assign after opening (about 0.1-0.2 ms a doc);
-readers (``StoryLookup``) never need them: they ask SQLite.
+full copy, title, shingle count, the 128 MinHash values, and the LSH band keys). assign/remove
+touch only the doc concerned and ``save`` commits what changed in one transaction. Nothing is
+held in memory per doc, so a writer's memory does not grow with the archive; readers
+(``StoryLookup``) ask SQLite.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import sqlite3
 from collections import defaultdict
@@ -33,7 +34,7 @@ import numpy as np
 
 from .types import Article
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: the LSH bands stored in the file
 SEED = 1
 SCHEME = "affine32"  # datasketch 2.0's default MinHash scheme: 32-bit values (stored as such)
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -104,7 +105,13 @@ CREATE TABLE IF NOT EXISTS docs (
     full INTEGER NOT NULL DEFAULT 1, n_shingles INTEGER NOT NULL DEFAULT 0,
     title TEXT NOT NULL DEFAULT '', minhash BLOB);
 CREATE INDEX IF NOT EXISTS docs_story ON docs (story_id);
+CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, doc_id TEXT NOT NULL,
+    PRIMARY KEY (key, doc_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS bands_doc ON bands (doc_id);
 """
+_COLUMNS = "doc_id, story_id, date, sort_key, seq, full, n_shingles, title, minhash"
+# Earliest first: dated before undated, then by date/time, then as ingested.
+_EARLIEST = "ORDER BY (sort_key = ''), sort_key, seq, doc_id"
 
 
 class StoryIndex:
@@ -117,10 +124,18 @@ class StoryIndex:
         (re-sends and corrections come within a day or two); None turns the check off.
     min_shingles: a doc with fewer shingles than this (on either side) joins only when the
         titles match too (word Jaccard >= 0.5); without titles it stays alone.
+
+    Everything lives in the SQLite file, the LSH bands too (a table keyed by band hash), so
+    memory does not grow with the number of docs: datasketch's in-memory MinHashLSH and the
+    per-doc dicts this class kept before took about 5.7 KB a doc (0.8 GB at 128k articles,
+    benchmarks/README.md, issue 11). Changes are written in one open transaction that
+    ``save`` commits: readers (``StoryLookup``, other processes; WAL) see a save whole.
     """
 
     def __init__(self, path: str | Path, threshold: float = 0.8, num_perm: int = 128,
                  k: int = 5, max_days: int | None = 3, min_shingles: int = 30):
+        from datasketch.lsh import _optimal_param
+
         self.path = Path(path)
         self.threshold = float(threshold)
         self.num_perm = int(num_perm)
@@ -134,8 +149,12 @@ class StoryIndex:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         # Candidates come from an LSH tuned a little below the threshold (better recall near
-        # it); the MinHash estimate then decides.
+        # it); the MinHash estimate then decides. The bands are datasketch's own choice for
+        # that threshold (MinHashLSH's b x r), kept in the bands table instead of its dicts.
         self._lsh_threshold = max(0.3, self.threshold - 0.1)
+        b, r = _optimal_param(self._lsh_threshold, self.num_perm, 0.5, 0.5)
+        self._ranges = [(i * r, (i + 1) * r) for i in range(b)]
+        self._changed = False
         regroup = self._check_meta()
         self._load()
         if regroup:
@@ -148,21 +167,28 @@ class StoryIndex:
 
     def _check_meta(self) -> bool:
         """Set up or check the parameters; True when the docs must be grouped again."""
-        hashing = {"schema": SCHEMA_VERSION, "num_perm": str(self.num_perm), "k": str(self.k),
-                   "seed": str(SEED), "scheme": SCHEME}
-        grouping = {"threshold": str(self.threshold), "max_days": str(self.max_days),
-                    "min_shingles": str(self.min_shingles)}
+        hashing = {"num_perm": str(self.num_perm), "k": str(self.k), "seed": str(SEED),
+                   "scheme": SCHEME}
+        grouping = {"schema": SCHEMA_VERSION, "threshold": str(self.threshold),
+                    "max_days": str(self.max_days), "min_shingles": str(self.min_shingles),
+                    "bands": str(len(self._ranges))}
         have = self._meta()
+        if all(have.get(k) == v for k, v in (*hashing.items(), *grouping.items())) \
+                and "version" in have:
+            return False  # nothing to write: a second opener never waits for the writer
         regroup = False
         with self._db:
             if any(have.get(k) != v for k, v in hashing.items()):
                 # Sketches made otherwise cannot be compared: start afresh (ingestion then
                 # assigns every article again from its text, see Assistant.ingest_articles).
                 self._db.execute("DELETE FROM docs")
+                self._db.execute("DELETE FROM bands")
                 self._db.execute("DELETE FROM meta")
                 have = {}
             elif any(have.get(k) != v for k, v in grouping.items()):
-                regroup = True  # the sketches stay valid: only the groups change
+                # The sketches stay valid: only the groups (and, from schema 2, the stored
+                # bands) change.
+                regroup = True
             self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                  [*hashing.items(), *grouping.items()])
             if "version" not in have:
@@ -170,41 +196,16 @@ class StoryIndex:
         return regroup
 
     def _load(self) -> None:
-        self._lsh = None  # datasketch MinHashLSH, built on first need (see _index)
-        self._story: dict[str, str] = {}
-        self._date: dict[str, str] = {}
-        self._order: dict[str, tuple[str, int]] = {}
-        self._full: dict[str, bool] = {}
-        self._hv: dict[str, np.ndarray] = {}
-        self._n: dict[str, int] = {}
-        self._title: dict[str, str] = {}
-        self._members: dict[str, set[str]] = defaultdict(set)
-        self._dirty: set[str] = set()
-        self._deleted: set[str] = set()
-        rows = self._db.execute("SELECT doc_id, story_id, date, sort_key, seq, full, "
-                                "n_shingles, title, minhash FROM docs").fetchall()
-        self._seq = 0
-        for doc_id, story_id, date, sort_key, seq, full, n_sh, title, blob in rows:
-            self._story[doc_id] = story_id
-            self._date[doc_id] = date or ""
-            self._order[doc_id] = (sort_key or "", seq)
-            self._full[doc_id] = bool(full)
-            self._n[doc_id] = n_sh or 0
-            if title:
-                self._title[doc_id] = title
-            self._members[story_id].add(doc_id)
-            if blob is not None:
-                self._hv[doc_id] = np.frombuffer(blob, dtype=np.uint32).copy()
-            self._seq = max(self._seq, seq)
+        self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM docs").fetchone()[0]
         self._version = self._meta().get("version", "0")
 
     def refresh(self) -> None:
-        """Reload when another process (another `rag ingest`) saved since we last looked."""
+        """Catch up when another process (another `rag ingest`) saved since we last looked."""
         if self._meta().get("version", "0") != self._version:
             self._load()
 
     def prepare(self, store) -> int:
-        """Before ingesting (under the index's write lock): reload what another process
+        """Before ingesting (under the index's write lock): catch up with what another process
         saved, and group every stored article when nothing is grouped yet (an index built
         before stories existed, or a changed sketch size). Returns the articles grouped."""
         self.refresh()
@@ -220,51 +221,29 @@ class StoryIndex:
         self.save()
         return n
 
-    def _index(self):
-        """The LSH tables, rebuilt from the stored MinHashes on first use."""
-        if self._lsh is None:
-            from datasketch import LeanMinHash, MinHashLSH
-
-            lsh = MinHashLSH(threshold=self._lsh_threshold, num_perm=self.num_perm)
-            with lsh.insertion_session(buffer_size=10_000) as session:
-                for doc_id, hv in self._hv.items():
-                    session.insert(doc_id, LeanMinHash(seed=SEED, hashvalues=hv, scheme=SCHEME),
-                                   check_duplication=False)
-            self._lsh = lsh
-        return self._lsh
+    def _band_keys(self, hv: np.ndarray) -> list[int]:
+        # A stable 64-bit hash of (band number, its values): Python's hash() of bytes changes
+        # from process to process.
+        return [int.from_bytes(hashlib.blake2b(bytes([i]) + hv[a:b].tobytes(),
+                                               digest_size=8).digest(), "little", signed=True)
+                for i, (a, b) in enumerate(self._ranges)]
 
     def save(self) -> None:
-        """Write what changed since the last save, atomically (one SQLite transaction)."""
-        if not self._dirty and not self._deleted:
+        """Commit what changed since the last save, atomically (one SQLite transaction)."""
+        if not self._changed:
             return
         version = str(int(self._version) + 1)
-        with self._db:
-            self._db.executemany("DELETE FROM docs WHERE doc_id = ?",
-                                 [(d,) for d in self._deleted if d not in self._story])
-            rows = []
-            for d in self._dirty:
-                if d not in self._story:
-                    continue
-                hv = self._hv.get(d)
-                blob = hv.astype(np.uint32).tobytes() if hv is not None else None
-                sort_key, seq = self._order.get(d, ("", 0))
-                rows.append((d, self._story[d], self._date.get(d, ""), sort_key, seq,
-                             int(self._full.get(d, True)), self._n.get(d, 0),
-                             self._title.get(d, ""), blob))
-            self._db.executemany("INSERT OR REPLACE INTO docs (doc_id, story_id, date, "
-                                 "sort_key, seq, full, n_shingles, title, minhash) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
+        self._db.commit()
         self._version = version
-        self._dirty.clear()
-        self._deleted.clear()
+        self._changed = False
 
     def clear(self) -> None:
         """Forget every doc (the index was rebuilt)."""
-        with self._db:
-            self._db.execute("DELETE FROM docs")
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
-                             (str(int(self._version) + 1),))
+        self._db.execute("DELETE FROM docs")
+        self._db.execute("DELETE FROM bands")
+        self._changed = True
+        self.save()
         self._load()
 
     def close(self) -> None:
@@ -280,32 +259,37 @@ class StoryIndex:
     # -- queries -------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._story)
+        return self._db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
 
     def __contains__(self, doc_id: str) -> bool:
-        return doc_id in self._story
+        return self._db.execute("SELECT 1 FROM docs WHERE doc_id = ?",
+                                (doc_id,)).fetchone() is not None
 
     def story_of(self, doc_id: str) -> str | None:
-        return self._story.get(doc_id)
+        row = self._db.execute("SELECT story_id FROM docs WHERE doc_id = ?",
+                               (doc_id,)).fetchone()
+        return row[0] if row else None
 
     def members(self, story_id: str) -> list[str]:
         """The story's docs, earliest first (dated before undated, then as ingested)."""
-        return sorted(self._members.get(story_id, ()), key=self._earliest)
-
-    def _earliest(self, doc_id: str):
-        sort_key, seq = self._order.get(doc_id, ("", 0))
-        return (sort_key == "", sort_key, seq, doc_id)
+        return [r[0] for r in self._db.execute(
+            f"SELECT doc_id FROM docs WHERE story_id = ? {_EARLIEST}", (story_id,))]
 
     def stories(self) -> dict[str, list[str]]:
         """Every story with more than one doc."""
-        return {s: self.members(s) for s, m in self._members.items() if len(m) > 1}
+        multi = [r[0] for r in self._db.execute(
+            "SELECT story_id FROM docs GROUP BY story_id HAVING COUNT(*) > 1")]
+        return {s: self.members(s) for s in multi}
 
     def similar(self, text: str, date: str = "", title: str = "",
                 limit: int = 10) -> list[tuple[str, float]]:
         """Docs that ``text`` would be grouped with (the rules of assign), best first, with
         their estimated Jaccard."""
         m, n = self._sketch(text)
-        return self._matches(m.hashvalues, date, n, title)[:limit] if m is not None else []
+        if m is None:
+            return []
+        return self._matches(np.asarray(m.hashvalues, dtype=np.uint32), date, n,
+                             title)[:limit]
 
     def _sketch(self, text: str):
         sh = shingles(text, self.k)
@@ -319,25 +303,32 @@ class StoryIndex:
 
     def _matches(self, hv_new: np.ndarray, date: str, n: int, title: str,
                  exclude: str | None = None) -> list[tuple[str, float]]:
-        from datasketch import LeanMinHash
-
-        m = LeanMinHash(seed=SEED, hashvalues=hv_new, scheme=SCHEME)
+        keys = self._band_keys(hv_new)
+        marks = ",".join("?" * len(keys))
+        cands = [r[0] for r in self._db.execute(
+            f"SELECT DISTINCT doc_id FROM bands WHERE key IN ({marks})", keys)
+            if r[0] != exclude]
         out = []
-        for cand in self._index().query(m):
-            hv = self._hv.get(cand)
-            if hv is None or cand == exclude:
-                continue
-            est = float(np.count_nonzero(hv == hv_new)) / self.num_perm
-            if est < self.threshold:
-                continue
-            if self.max_days is not None and date and self._date.get(cand):
-                apart = _days_apart(date, self._date[cand])
-                if apart is not None and apart > self.max_days:
+        for i in range(0, len(cands), 500):  # SQLite's variable limit
+            part = cands[i:i + 500]
+            rows = self._db.execute(
+                "SELECT doc_id, minhash, date, n_shingles, title FROM docs WHERE doc_id IN "
+                f"({','.join('?' * len(part))})", part).fetchall()
+            for cand, blob, cand_date, cand_n, cand_title in rows:
+                if blob is None:
                     continue
-            if min(n, self._n.get(cand, 0)) < self.min_shingles:
-                if title_similarity(title, self._title.get(cand, "")) < 0.5:
+                hv = np.frombuffer(blob, dtype=np.uint32)
+                est = float(np.count_nonzero(hv == hv_new)) / self.num_perm
+                if est < self.threshold:
                     continue
-            out.append((cand, est))
+                if self.max_days is not None and date and cand_date:
+                    apart = _days_apart(date, cand_date)
+                    if apart is not None and apart > self.max_days:
+                        continue
+                if min(n, cand_n or 0) < self.min_shingles:
+                    if title_similarity(title, cand_title or "") < 0.5:
+                        continue
+                out.append((cand, est))
         out.sort(key=lambda x: (-x[1], x[0]))
         return out
 
@@ -356,49 +347,51 @@ class StoryIndex:
         m, n = self._sketch(text)
         hv = None if m is None else np.asarray(m.hashvalues, dtype=np.uint32)
         order = date if order is None else order
-        if doc_id in self._story:
-            old = self._hv.get(doc_id)
+        row = self._db.execute("SELECT story_id, minhash, date, sort_key, full, title FROM docs "
+                               "WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is not None:
+            story, blob, old_date, old_order, old_full, old_title = row
+            old = None if blob is None else np.frombuffer(blob, dtype=np.uint32)
             if (hv is None and old is None) or (hv is not None and old is not None
                                                  and np.array_equal(old, hv)):
-                seq = self._order.get(doc_id, ("", 0))[1]
-                if (date, order, full, title) != (self._date.get(doc_id, ""),
-                                                   self._order.get(doc_id, ("", 0))[0],
-                                                   self._full.get(doc_id, True),
-                                                   self._title.get(doc_id, "")):
-                    self._date[doc_id], self._order[doc_id] = date, (order, seq)
-                    self._full[doc_id] = full
-                    self._title[doc_id] = title
-                    self._dirty.add(doc_id)
-                return self._story[doc_id]
+                if (date, order, full, title) != (old_date, old_order, bool(old_full),
+                                                   old_title):
+                    self._db.execute("UPDATE docs SET date = ?, sort_key = ?, full = ?, "
+                                     "title = ? WHERE doc_id = ?",
+                                     (date or "", order or "", int(full), title or "",
+                                      doc_id))
+                    self._changed = True
+                return story
             self.remove([doc_id])
         self._seq += 1
         return self._place(doc_id, hv, n, date, title, (order, self._seq), full)
+
+    def _story_exists(self, story_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM docs WHERE story_id = ? LIMIT 1",
+                                (story_id,)).fetchone() is not None
 
     def _place(self, doc_id, hv, n, date, title, order, full) -> str:
         story = None
         if hv is not None:
             matches = self._matches(hv, date, n, title, exclude=doc_id)
             if matches:
-                story = self._story[matches[0][0]]
+                story = self.story_of(matches[0][0])
         if story is None:
             story = doc_id
             suffix = 1
-            while self._members.get(story):
+            while self._story_exists(story):
                 suffix += 1  # that id still names a story of other docs (its first was removed)
                 story = f"{doc_id}#{suffix}"
-        self._story[doc_id] = story
-        self._date[doc_id] = date or ""
-        self._order[doc_id] = order
-        self._full[doc_id] = full
-        self._n[doc_id] = n
-        if title:
-            self._title[doc_id] = title
-        self._members[story].add(doc_id)
-        if hv is not None and doc_id not in self._hv:
-            self._hv[doc_id] = hv
-            self._index().insert(doc_id, _lean(hv), check_duplication=False)
-        self._dirty.add(doc_id)
-        self._deleted.discard(doc_id)
+        sort_key, seq = order
+        blob = hv.astype(np.uint32).tobytes() if hv is not None else None
+        self._db.execute(f"INSERT OR REPLACE INTO docs ({_COLUMNS}) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (doc_id, story, date or "", sort_key or "", seq, int(full), n,
+                          title or "", blob))
+        if hv is not None:
+            self._db.executemany("INSERT OR IGNORE INTO bands (key, doc_id) VALUES (?, ?)",
+                                 [(k, doc_id) for k in self._band_keys(hv)])
+        self._changed = True
         return story
 
     def remove(self, doc_ids) -> int:
@@ -406,38 +399,29 @@ class StoryIndex:
         docs keep their story id, even when it was the removed doc's id."""
         n = 0
         for doc_id in list(doc_ids):
-            story = self._story.pop(doc_id, None)
-            if story is None:
-                continue
-            n += 1
-            members = self._members.get(story)
-            if members is not None:
-                members.discard(doc_id)
-                if not members:
-                    del self._members[story]
-            if self._hv.pop(doc_id, None) is not None and self._lsh is not None:
-                self._lsh.remove(doc_id)
-            for table in (self._date, self._order, self._full, self._n, self._title):
-                table.pop(doc_id, None)
-            self._dirty.discard(doc_id)
-            self._deleted.add(doc_id)
+            n += self._db.execute("DELETE FROM docs WHERE doc_id = ?", (doc_id,)).rowcount
+            self._db.execute("DELETE FROM bands WHERE doc_id = ?", (doc_id,))
+        if n:
+            self._changed = True
         return n
 
     def regroup(self) -> None:
         """Group every doc again from the stored sketches, earliest first (after a change of
-        threshold or date window: no text is read again)."""
-        docs = sorted(self._story, key=self._earliest)
-        saved = {d: (self._hv.get(d), self._n.get(d, 0), self._date.get(d, ""),
-                     self._title.get(d, ""), self._order[d], self._full.get(d, True))
-                 for d in docs}
-        self._story.clear()
-        self._members.clear()
-        self._hv.clear()
-        self._lsh = None
-        for d in docs:
-            hv, n, date, title, order, full = saved[d]
-            self._place(d, hv, n, date, title, order, full)
-        self._dirty.update(docs)
+        threshold, date window or schema: no text is read again). Streams through a temporary
+        table, so memory stays flat."""
+        self._db.execute("DROP TABLE IF EXISTS temp.regroup")
+        self._db.execute(f"CREATE TEMP TABLE regroup AS SELECT {_COLUMNS} FROM docs "
+                         f"{_EARLIEST}")
+        self._db.execute("DELETE FROM docs")
+        self._db.execute("DELETE FROM bands")
+        cur = self._db.cursor()
+        cur.execute(f"SELECT {_COLUMNS} FROM temp.regroup ORDER BY rowid")
+        while rows := cur.fetchmany(1000):
+            for doc_id, _story, date, sort_key, seq, full, n, title, blob in rows:
+                hv = None if blob is None else np.frombuffer(blob, dtype=np.uint32).copy()
+                self._place(doc_id, hv, n, date, title, (sort_key, seq), bool(full))
+        self._db.execute("DROP TABLE temp.regroup")
+        self._changed = True
         self.save()
 
 

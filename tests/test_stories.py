@@ -91,6 +91,32 @@ def test_persistence_and_incremental_reopen(tmp_path):
         assert idx.story_of("e") == "a" and "f" in idx  # close() saved
 
 
+def test_a_schema_2_file_is_regrouped_from_its_sketches(tmp_path):
+    """Files written before the bands were stored (schema 2) keep their docs: the bands are
+    made from the stored MinHashes on open, and new copies join the old stories."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    a = text(1)
+    with stories.StoryIndex(path) as idx:
+        idx.assign("a", a, "1987-03-02")
+        idx.assign("b", edit(a, 2), "1987-03-02")
+        idx.assign("c", text(2), "1987-03-03")
+    db = sqlite3.connect(path)
+    with db:  # what schema 2 had: no bands
+        db.execute("DROP TABLE bands")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+        db.execute("DELETE FROM meta WHERE key = 'bands'")
+    db.close()
+    with stories.StoryIndex(path) as idx:
+        assert len(idx) == 3 and idx.members("a") == ["a", "b"] and idx.story_of("c") == "c"
+        assert idx.assign("d", edit(a, 3, seed=5), "1987-03-03") == "a"
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "3"
+    assert db.execute("SELECT COUNT(DISTINCT doc_id) FROM bands").fetchone()[0] == 4
+    db.close()
+
+
 def test_changed_parameters_regroup_or_start_afresh(tmp_path):
     path = tmp_path / "s.sqlite"
     a = text(1)

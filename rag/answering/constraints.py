@@ -33,6 +33,8 @@ _MONEY_Q = re.compile(
     r"|revenue|profit|settlement|compensation|damages|penalty|bail|ransom|contract|offer"
     r"|offered|tax|taxes|debt|income|dollars|loan|loans|bonus|prize|jackpot|wage|wages|rent)"
     r"\b)", re.I)
+_PRICE_Q = re.compile(r"\bwhat(?: is| was| will be|'s)? the (?:price|cost|fee|fare|salary|bail"
+                      r"|fine)\b|\bhow much money\b", re.I)
 _MONEY = re.compile(
     r"[$€£¥]\s?\d|\d\s?[$€£¥]|\b\d[\d,.]*\s*(?:mln|bln|million|billion|trillion|thousand|k|m|bn)?"
     r"\s*(?:dollars?|dlrs?|euros?|pounds|sterling|stg|yen|yuan|renminbi|rupees?|francs?|marks"
@@ -148,11 +150,25 @@ def counted(question: str) -> str:
     return _stem(head[-1]) if head and not head[-1][:1].isupper() else ""
 
 
+def _is_count(word: str) -> bool:
+    """A number that can count something: not a year, not a clock time ("8:05"), not "one"
+    of "one of the most active volcanoes" (the caller drops that)."""
+    w = word.strip(".,;:()[]\"'“”")
+    if _DIGITS.search(w):
+        return not _YEAR.fullmatch(w) and not re.search(r"\d:\d\d", w)
+    return bool(_NUMBER_WORD.fullmatch(w))
+
+
+def _count_positions(words: list[str]) -> list[int]:
+    return [i for i, w in enumerate(words) if _is_count(w)
+            and not (w.lower() == "one" and i + 1 < len(words) and words[i + 1] == "of")]
+
+
 def has_count(sentence: str) -> bool:
-    """A number that is not a year, or a number word."""
-    if any(not _YEAR.fullmatch(m.group(0).rstrip(".,")) for m in _DIGITS.finditer(sentence)):
-        return True
-    return bool(_NUMBER_WORD.search(sentence))
+    """A number that is not a year or a time, or a number word."""
+    words = sentence.lower().split()
+    return bool(_count_positions(words)) or bool(
+        re.search(r"\b(?:a couple|several)\b", sentence, re.I))
 
 
 def counts(sentence: str, thing: str) -> bool:
@@ -161,19 +177,16 @@ def counts(sentence: str, thing: str) -> bool:
     ("car sales were off 20.7 pct to 286,771"). "Two Super Bowl records ... receiving yards"
     does not count yards."""
     words = sentence.lower().split()
-    for i, w in enumerate(words):
-        if (_DIGITS.search(w) and not _YEAR.fullmatch(w.strip(".,;:()"))) \
-                or _NUMBER_WORD.fullmatch(w.strip(".,;:()")):
-            if any(thing in x for x in words[max(0, i - 8):i + 7]):
-                return True
-    return False
+    return any(any(thing in x for x in words[max(0, i - 8):i + 7])
+               for i in _count_positions(words))
 
 
 def kind_of_answer(question: str, sentence: str) -> Verdict:
     """Whether ``sentence`` holds an answer of the kind asked: an amount of money for "how
     much did it cost / pay / fine ...", a number of the counted thing for "how many X"
     (a sentence about receiving touchdowns does not say how many receiving yards)."""
-    if _MONEY_Q.search(question) and not re.search(r"\bby how much\b", question, re.I):
+    if (_MONEY_Q.search(question) or _PRICE_Q.search(question)) \
+            and not re.search(r"\bby how much\b", question, re.I):
         if not _MONEY.search(sentence):
             return Verdict(False, "it gives no amount of money")
         return Verdict(True)
@@ -184,6 +197,24 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         if len(thing) >= 3 and thing not in _ANY_NOUN and not counts(sentence, thing):
             return Verdict(False, f"it gives no number of {thing}s")
     return Verdict(True)
+
+
+# "GM has not said how much ...", "LinkedIn does not disclose an estimate of ...": the article
+# says that what is asked is not known. Only with what follows naming the unknown (a wh-word,
+# "the number", "an estimate"), so that "did not know each other" or "an undisclosed number
+# of planes" in an answering sentence do not count.
+_NOT_TOLD = re.compile(
+    r"\b(?:(?:has|have|had|did|does|do|would|will)\s+not|hasn't|haven't|hadn't|didn't|doesn't"
+    r"|don't|wouldn't|won't|declined to|refused to)\s+(?:yet\s+)?(?:publicly\s+)?"
+    r"(?:say|said|reveal|revealed|disclose|disclosed|announce|announced|confirm|confirmed"
+    r"|specify|specified|release|released|provide|provided|give|given|know|known|estimate|estimated)"
+    r"\s+(?:\w+\s+){0,3}?(?:how|when|where|who|whom|why|what|which|whether|the (?:number|amount"
+    r"|price|cost|total|name|names|date|terms|value|size)|an? (?:estimate|figure|number|date|total)"
+    r"|any (?:details|figures|numbers))\b", re.I)
+
+
+def says_not_told(sentence: str) -> bool:
+    return bool(_NOT_TOLD.search(sentence))
 
 
 def check(question: str, sentence: str, around: str, article_text: str,
@@ -217,4 +248,6 @@ def check(question: str, sentence: str, around: str, article_text: str,
         part in text for part in _name_parts(n))]
     if missing and len(missing) * 2 >= len(qnames):
         return Verdict(False, f"the article does not name {', '.join(sorted(missing))}")
+    if says_not_told(sentence):
+        return Verdict(False, "the article says it is not known")
     return kind_of_answer(question, sentence)

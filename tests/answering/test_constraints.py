@@ -3,7 +3,17 @@ and the answer phrase inside a quote (focus.py): pure functions."""
 
 import pytest
 
-from rag.answering.constraints import check, counted, kind_of_answer, months, names, quarters, years
+from rag.answering.constraints import (
+    check,
+    counted,
+    has_count,
+    kind_of_answer,
+    months,
+    names,
+    quarters,
+    says_not_told,
+    years,
+)
 from rag.answering.focus import focus_span
 
 
@@ -65,12 +75,32 @@ def test_what_a_how_many_question_counts():
     ("How many seats did the party win?", "The party won forty seats in 2019.", True),
     ("How many seats did the party win?", "The party won seats in 2019.", False),
     ("Who won the election?", "Nobody said anything.", True),  # not a kind it checks
+    ("What is the price of the cheese Danish?", "The cheese Danish goes on sale next week.",
+     False),
+    ("What is the price of the cheese Danish?", "It costs $1.99.", True),
+    ("How many people were evacuated?", "The volcano, one of the most active, erupted at "
+     "8:05 p.m. in 2022.", False),
 ])
 def test_kind_of_answer(question, sentence, ok):
     verdict = kind_of_answer(question, sentence)
     assert verdict.ok is ok, verdict.reason
     # the article names what the question names: only the kind decides
     assert check(question, sentence, "", f"{question} {sentence}", "").ok is ok
+
+
+def test_a_sentence_that_says_it_is_not_known_does_not_answer():
+    for told in ("GM has not said how much it will give him.",
+                 "North Korea has not revealed how many confirmed infections it has found.",
+                 "(LinkedIn does not disclose an estimate for the total number of fake accounts.)",
+                 "The company declined to say when the plant would reopen."):
+        assert says_not_told(told), told
+        assert not check("How many cars?", told, "", "How many cars? " + told, "").ok
+    for answer in ("The passengers did not know each other.",
+                   "United found loose bolts on an undisclosed number of planes.",
+                   "Honda and Nissan are in merger talks but offered no details."):
+        assert not says_not_told(answer), answer
+    assert has_count("It killed 5 people") and has_count("several hundred")
+    assert not has_count("one of the most active volcanoes erupted at 8:05 p.m. in 2022")
 
 
 @pytest.mark.parametrize("question, sentence, phrase", [

@@ -93,7 +93,7 @@ def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog |
                 run.flush()
                 run.drain()
                 if prune:
-                    gone = _prunable(store.records(), run.owner, log)
+                    gone = _prunable(store.iter_records(), run.owner, log)
                     if gone:
                         run.dirty()
                         store.delete(gone)
@@ -292,7 +292,7 @@ def _prunable(records, seen_ids, log: ReadLog) -> list[str]:
     gone = []
     # Under a folder that could not be read, files look gone but are not.
     unread = tuple(f.path.rstrip(os.sep) + os.sep for f in log.failed if os.path.isabs(f.path))
-    for doc_id, rec in records.items():
+    for doc_id, rec in records:  # (doc_id, record) pairs, page by page
         if doc_id in seen_ids or not rec.origin or is_url(rec.origin):
             continue  # a page or a feed's entry is never "gone" because a file is
         if rec.origin.startswith(unread):

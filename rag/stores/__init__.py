@@ -42,7 +42,11 @@ class Store(Protocol):
     # articles (the manifest: one record per article with its content hash)
     def records(self, doc_ids: Iterable[str] | None = None) -> dict[str, ArticleRecord]:
         """The manifest records of ``doc_ids``; with None, of every article (reads the whole
-        manifest: for pruning and repairs, never on the path of a question or one upload)."""
+        manifest: for repairs, never on the path of a question or one upload)."""
+
+    def iter_records(self) -> Iterator[tuple[str, ArticleRecord]]:
+        """Every manifest record, page by page (pruning walks the whole manifest without
+        holding it)."""
 
     def get_article(self, doc_id: str) -> Article | None: ...
 

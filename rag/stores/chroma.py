@@ -259,11 +259,13 @@ class ChromaStore:
                 for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
                     out[doc_id] = ArticleRecord.from_meta(doc_id, meta)
             return out
+        return dict(self.iter_records())
+
+    def iter_records(self):
         for ids, metas, _docs in self._pages("articles", ["metadatas"]):
             for doc_id, meta in zip(ids, metas, strict=True):
                 if doc_id != INDEX_RECORD:
-                    out[doc_id] = ArticleRecord.from_meta(doc_id, meta)
-        return out
+                    yield doc_id, ArticleRecord.from_meta(doc_id, meta)
 
     def get_article(self, doc_id: str) -> Article | None:
         if doc_id == INDEX_RECORD:

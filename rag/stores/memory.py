@@ -56,6 +56,9 @@ class MemoryStore:
                                                           if d in self._articles]
             return {d: self._articles[d][1] for d in ids}
 
+    def iter_records(self):
+        yield from self.records().items()
+
     def get_article(self, doc_id: str) -> Article | None:
         got = self._articles.get(doc_id)
         return got[0] if got else None

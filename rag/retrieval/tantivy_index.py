@@ -47,10 +47,9 @@ FORMAT = 1  # of the schema and payload below; another value in the folder means
 CONFIG = "newsrag-keyword.json"
 GENERATION_ID = "__newsrag_generation__"  # the marker document's chunk_id
 ANALYZER = "newsrag_tokens"
-# Bytes buffered before tantivy writes a segment. Small on purpose: keyword indexing runs at
-# about 9,000 chunks/s against the store's 350, so more segments cost nothing visible, while a
-# 128 MB buffer was most of what an ingest's memory grew by from 2k to 32k articles once the
-# stories moved to disk (benchmarks/README.md, issue 11). tantivy's floor is 15 MB a thread.
+# Bytes buffered before tantivy writes a segment. Small: keyword indexing runs at about 9,000
+# chunks/s against the store's 350, so more segments cost nothing visible, and every ingest
+# (and every upload in `rag serve`) holds less. tantivy's floor is 15 MB a thread.
 WRITER_HEAP = 32_000_000
 REBUILD_SHARE = 0.5  # more than this share of articles missing or changed: rebuild instead
 PAGE = 2000  # chunks per batch when reading the store back

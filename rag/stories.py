@@ -105,6 +105,7 @@ CREATE TABLE IF NOT EXISTS docs (
     full INTEGER NOT NULL DEFAULT 1, n_shingles INTEGER NOT NULL DEFAULT 0,
     title TEXT NOT NULL DEFAULT '', minhash BLOB);
 CREATE INDEX IF NOT EXISTS docs_story ON docs (story_id);
+CREATE INDEX IF NOT EXISTS docs_seq ON docs (seq);
 CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, doc_id TEXT NOT NULL,
     PRIMARY KEY (key, doc_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS bands_doc ON bands (doc_id);

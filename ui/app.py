@@ -457,8 +457,7 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
     if bot.is_empty():
         print("warning: the index is empty; add articles in the Corpus tab or with "
               "`rag ingest PATH`", flush=True)
-    else:
-        bot.ask("warm up")  # load the model and open the indexes now, not on the first question
+    bot.warm_up()  # the model, the indexes, the chunker: now, not on the first question/upload
     if not is_loopback(host) and checker is None:
         print(f"warning: serving on {host} without a login; anyone who can reach it can use "
               "it. Make a login with `rag passwd USER --auth-file FILE` and serve with "

@@ -121,3 +121,15 @@ def test_concurrent_questions_while_articles_are_added(tmp_path):
     for answer in answers:
         assert "112 arrests" in answer.text and answer.citations[0].doc_id == SEED_ID
     assert "coast guard" in bot.ask("Who rescued the fishing crews after the storm?").text
+
+
+def test_warm_up_loads_what_the_first_question_and_upload_wait_for(corpus_assistant, tmp_path):
+    import sys
+
+    from rag import Assistant
+
+    corpus_assistant.warm_up()
+    assert "chunker" in corpus_assistant._parts and "datasketch.lsh" in sys.modules
+    empty = Assistant(index_dir=tmp_path / "empty")
+    empty.warm_up()  # nothing to ask an empty index: no error, the chunker is ready
+    assert "chunker" in empty._parts and empty.is_empty()

@@ -426,12 +426,6 @@ class StoryIndex:
         self.save()
 
 
-def _lean(hv: np.ndarray):
-    from datasketch import LeanMinHash
-
-    return LeanMinHash(seed=SEED, hashvalues=hv, scheme=SCHEME)
-
-
 class StoryLookup:
     """Read-only questions to the story file, safe from any thread and any process (each call
     opens its own SQLite connection: a fraction of a millisecond)."""

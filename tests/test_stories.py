@@ -73,16 +73,22 @@ def test_joins_the_most_similar_story(index):
     assert index.assign("y", edit(other, 3), "1987-03-02") == "x"
 
 
-def test_persistence_and_incremental_reopen(tmp_path):
-    path = tmp_path / "s.sqlite"
+def _saved_story_and_single(path) -> str:
+    """A saved file with story "a" (docs a, b) and story "c"; returns a's text."""
     a = text(1)
     with stories.StoryIndex(path) as idx:
         idx.assign("a", a, "1987-03-02")
         idx.assign("b", edit(a, 2), "1987-03-02")
         idx.assign("c", text(2), "1987-03-03")
+    return a
+
+
+def test_persistence_and_incremental_reopen(tmp_path):
+    path = tmp_path / "s.sqlite"
+    a = _saved_story_and_single(path)
     with stories.StoryIndex(path) as idx:
         assert len(idx) == 3 and idx.members("a") == ["a", "b"]
-        assert idx.assign("e", edit(a, 3, seed=4), "1987-03-03") == "a"  # LSH rebuilt
+        assert idx.assign("e", edit(a, 3, seed=4), "1987-03-03") == "a"  # via the stored bands
         idx.assign("f", text(9), "1987-03-03")
         # not saved yet: a second reader sees the saved state only
         with stories.StoryIndex(path) as other:
@@ -97,11 +103,7 @@ def test_a_schema_2_file_is_regrouped_from_its_sketches(tmp_path):
     import sqlite3
 
     path = tmp_path / "old.sqlite"
-    a = text(1)
-    with stories.StoryIndex(path) as idx:
-        idx.assign("a", a, "1987-03-02")
-        idx.assign("b", edit(a, 2), "1987-03-02")
-        idx.assign("c", text(2), "1987-03-03")
+    a = _saved_story_and_single(path)
     db = sqlite3.connect(path)
     with db:  # what schema 2 had: no bands
         db.execute("DROP TABLE bands")

@@ -47,7 +47,7 @@ _DIGITS = re.compile(r"\d[\d,.]*")
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
     r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
-    r"|eighty|ninety|dozens?|hundreds?|thousands?|millions?|billions?|a couple|several|single"
+    r"|eighty|ninety|dozens?|hundreds?|thousands?|millions?|billions?|several|single"
     r"|both|no|none|zero|once|twice|double|triple)\b", re.I)
 # Words that end the counted thing's noun phrase ("customers in Florida", "tracks that ...").
 _PHRASE_END = frozenset(
@@ -165,10 +165,9 @@ def _count_positions(words: list[str]) -> list[int]:
 
 
 def has_count(sentence: str) -> bool:
-    """A number that is not a year or a time, or a number word."""
-    words = sentence.lower().split()
-    return bool(_count_positions(words)) or bool(
-        re.search(r"\b(?:a couple|several)\b", sentence, re.I))
+    """A number that is not a year or a time, or a number word ("a couple" too)."""
+    return bool(_count_positions(sentence.lower().split())) or bool(
+        re.search(r"\ba couple\b", sentence, re.I))
 
 
 def counts(sentence: str, thing: str) -> bool:

@@ -69,6 +69,26 @@ _NOT_NAMES = frozenset(
     + _MONTHS + ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
 
 
+# A figure the question states exactly ("slashing 31,000 flights", "the 24th state", "a
+# 10-year deal") is one its article states too; after "more than", "about" ... the article may
+# give another figure (13.1% for "more than 13%"), so those are not looked for.
+_FIGURE = re.compile(r"(?<![\w.,])[$€£]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(st|nd|rd|th)?(?!\w|[.,]\d)",
+                     re.I)
+_APPROX = re.compile(r"\b(?:more|fewer|less|greater|higher|lower|other)\s+than\s*$|\b(?:over|about"
+                     r"|around|roughly|nearly|almost|some|approximately|up to|upwards of|under"
+                     r"|at least|at most|close to|more|top|topped|exceeding)\s*$", re.I)
+_SCALE = {"thousand": 1e3, "million": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9,
+          "bln": 1e9, "trillion": 1e12, "": 1}
+_SCALE_AFTER = re.compile(r"\s?(thousand|million|billion|trillion|mln|bln|bn|m)\b", re.I)
+_VALUE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|mln|bln"
+                    r"|bn|m)\b)?", re.I)
+_SMALL = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+          "fifteen sixteen seventeen eighteen nineteen twenty").split()
+_SMALL_ORD = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+              "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth "
+              "nineteenth twentieth").split()
+
+
 @dataclass
 class Verdict:
     ok: bool
@@ -104,6 +124,38 @@ def names(text: str) -> set[str]:
     body = words[1] if len(words) > 1 else ""
     return {m.group(0).strip(".").lower() for m in _NAME.finditer(body)
             if m.group(0).strip(".").lower() not in _NOT_NAMES}
+
+
+def figures(question: str) -> list[tuple[str, str, bool, str]]:
+    """The exact figures a question states, not years: (as written, digits without commas,
+    ordinal?, scale word or ""). "more than 200,000 pickup trucks" states none; "31,000 flights" states one."""
+    out = []
+    for m in _FIGURE.finditer(question):
+        digits = m.group(1).replace(",", "") + (m.group(2) or "")
+        if _YEAR.fullmatch(digits) or _APPROX.search(question[:m.start()]):
+            continue
+        scale = _SCALE_AFTER.match(question, m.end())
+        out.append((m.group(0) + (scale.group(0) if scale else ""), digits, bool(m.group(3)),
+                    scale.group(1).lower() if scale else ""))
+    return out
+
+
+def states_figure(text: str, digits: str, ordinal: bool, scale: str = "") -> bool:
+    """Does ``text`` state the figure (31000 as "31,000" or "31000"; 3 as "three" too; with
+    ``scale`` "million", 12.6 as "12.6 million", "12.6m" or "12,600,000")?"""
+    plain = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    if re.search(rf"(?<![\d.]){re.escape(digits)}(?!\.?\d)", plain):
+        return True
+    if scale:
+        want = float(digits) * _SCALE[scale]
+        for m in _VALUE.finditer(plain):
+            value = float(m.group(1)) * _SCALE.get((m.group(2) or "").lower(), 1)
+            if abs(value - want) <= 1e-9 * want:
+                return True
+    if digits.isdigit() and int(digits) < len(_SMALL):
+        word = (_SMALL_ORD if ordinal else _SMALL)[int(digits)]
+        return re.search(rf"\b{word}\b", text, re.I) is not None
+    return False
 
 
 def _name_parts(name: str) -> list[str]:
@@ -247,6 +299,10 @@ def check(question: str, sentence: str, around: str, article_text: str,
         part in text for part in _name_parts(n))]
     if missing and len(missing) * 2 >= len(qnames):
         return Verdict(False, f"the article does not name {', '.join(sorted(missing))}")
+    missing = [written for written, digits, ordinal, scale in figures(question)
+               if not states_figure(f"{near} {article_text}", digits, ordinal, scale)]
+    if missing:
+        return Verdict(False, f"the article does not give {', '.join(missing)}")
     if says_not_told(sentence):
         return Verdict(False, "the article says it is not known")
     return kind_of_answer(question, sentence)

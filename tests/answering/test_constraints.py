@@ -6,12 +6,14 @@ import pytest
 from rag.answering.constraints import (
     check,
     counted,
+    figures,
     has_count,
     kind_of_answer,
     months,
     names,
     quarters,
     says_not_told,
+    states_figure,
     years,
 )
 from rag.answering.focus import focus_span
@@ -45,6 +47,46 @@ def test_constraints(question, sentence, doc, date, ok):
     verdict = check(question, sentence, "", doc or sentence, date)
     assert verdict.ok is ok, verdict.reason
     assert bool(verdict.reason) is not ok
+
+
+def test_the_figures_a_question_states():
+    assert figures("Which airline is slashing 31,000 flights during November?") == [
+        ("31,000", "31000", False, "")]
+    assert figures("Which state became the 24th to legalise marijuana in 2023?") == [
+        ("24th", "24", True, "")]
+    # Approximate figures and years are not looked for: the article may give 13.1%.
+    assert figures("Which automaker recalled more than 200,000 trucks in 2022?") == []
+    assert figures("Prices rose by about 13% and at least $4 a gallon") == []
+    assert figures("What did Apollo 11 carry, and did No.1 win?") == [("11", "11", False, "")]
+    assert figures("the card that sold for $12.6 million") == [
+        ("$12.6 million", "12.6", False, "million")]
+    assert states_figure("It will cut 31000 flights.", "31000", False)
+    assert states_figure("The third state to do so.", "3", True)
+    assert states_figure("A 2.9m-vehicle recall", "2.9", False)
+    assert not states_figure("It recalled 12.9 million cars", "2.9", False)
+    assert not states_figure("It recalled 2.95 million cars", "2.9", False)
+    assert not states_figure("The 240th day", "24", True)
+    assert states_figure("It sold for $12,600,000 on Sunday", "12.6", False, "million")
+    assert states_figure("It sold for $12.6m on Sunday", "12.6", False, "million")
+    assert not states_figure("It sold for $12,500,000 on Sunday", "12.6", False, "million")
+
+
+@pytest.mark.parametrize("question, sentence, doc, ok", [
+    ("Which airline is slashing 31,000 flights during November?",
+     "American Airlines, a BA partner, also added flights.", "", False),
+    ("Which airline is slashing 31,000 flights during November?",
+     "The airline said it would cut flights in November.",
+     "American Airlines will cut 31,000 flights in November.", True),
+    ("Which US state became the 24th to legalise recreational marijuana?",
+     "Before Tuesday, 19 states had legalized recreational marijuana.", "", False),
+    ("Which automaker recalled more than 200,000 pickup trucks?",
+     "Ford recalled 216,000 trucks.", "", True),
+])
+def test_a_figure_the_question_states_is_in_the_article(question, sentence, doc, ok):
+    verdict = check(question, sentence, "", doc or sentence, "2023-01-01")
+    assert verdict.ok is ok, verdict.reason
+    if not ok:
+        assert "does not give" in verdict.reason
 
 
 def test_what_a_how_many_question_counts():

@@ -48,6 +48,12 @@ class Chunker:
         ``_LONG_BLANK``+ characters, with where to look for them. Such a run is no text: the
         splitter would count its tokens slice by slice (half a million slices for a few MB of
         blank lines). Ordinary articles are one section, so their chunks are unchanged."""
+        # One trace per article: outside a trace llama-index's callback manager keeps every
+        # event's id for good (a leak of ~100 bytes an article); a new trace resets that map.
+        with self._splitter.callback_manager.as_trace("chunking"):
+            yield from self._sections(text)
+
+    def _sections(self, text: str) -> Iterator[tuple[str, int]]:
         pos = 0
         for run in chain(_BLANK_RUN.finditer(text), (None,)):
             end = run.start() if run else len(text)

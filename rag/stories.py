@@ -36,6 +36,7 @@ from .types import Article
 
 SCHEMA_VERSION = "3"  # 3: the LSH bands stored in the file
 SEED = 1
+_SKETCH_SLICE = 1024  # shingles hashed at once: bounds memory (1024 x 128 x 4 bytes a step)
 SCHEME = "affine32"  # datasketch 2.0's default MinHash scheme: 32-bit values (stored as such)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -299,7 +300,12 @@ class StoryIndex:
         from datasketch import LeanMinHash, MinHash
 
         m = MinHash(num_perm=self.num_perm, seed=SEED, scheme=SCHEME)
-        m.update_batch([s.encode("utf-8") for s in sh])
+        # In slices: update_batch builds a shingles x num_perm array, 21 MB for one 99 KB
+        # article (ingestion's peak memory was set by its longest article); the minimum over
+        # slices is the same sketch.
+        shs = list(sh)
+        for i in range(0, len(shs), _SKETCH_SLICE):
+            m.update_batch([s.encode("utf-8") for s in shs[i:i + _SKETCH_SLICE]])
         return LeanMinHash(m), len(sh)
 
     def _matches(self, hv_new: np.ndarray, date: str, n: int, title: str,

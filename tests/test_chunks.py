@@ -36,6 +36,18 @@ def test_embedded_text_is_the_layout_every_index_was_built_with():
     assert embed_text(bare, Chunker(200, 30).split(bare)[0]) == "Just text."
 
 
+def test_chunking_keeps_nothing_per_article():
+    """llama-index's callback manager, outside a trace, keeps every chunking event's id for
+    good; the chunker opens a trace per article, so nothing grows with the articles chunked."""
+    from rag.types import Article
+
+    chunker = Chunker(200, 30)
+    for i in range(300):
+        chunker.split(Article(id=str(i), text=f"Story {i} is here. It has two sentences."))
+    trace = chunker._splitter.callback_manager._trace_map
+    assert sum(map(len, trace.values())) <= 5, {k: len(v) for k, v in trace.items()}
+
+
 def _huge_article(path, mb: int = 35) -> None:
     """A .txt file of about ``mb`` MB of what made the chunker back-track or give up: one line
     with no sentence end, runs of spaces and punctuation, a line of digits, "a. a. a."."""

@@ -53,6 +53,21 @@ def test_shingles():
     assert stories.title_similarity("", "GM") == 0.0
 
 
+def test_a_long_text_is_sketched_in_slices_to_the_same_minhash(index, monkeypatch):
+    """update_batch builds a shingles x num_perm array; a long article is hashed in slices
+    (bounded memory) and gives the very sketch one batch gives."""
+    from datasketch import MinHash
+
+    long_text = text(7, n=5000)
+    sketch, n = index._sketch(long_text)
+    assert n > 4 * stories._SKETCH_SLICE
+    whole = MinHash(num_perm=index.num_perm, seed=stories.SEED, scheme=stories.SCHEME)
+    whole.update_batch([s.encode("utf-8") for s in stories.shingles(long_text)])
+    assert list(sketch.hashvalues) == list(whole.hashvalues)
+    monkeypatch.setattr(stories, "_SKETCH_SLICE", 7)
+    assert list(index._sketch(long_text)[0].hashvalues) == list(whole.hashvalues)
+
+
 def test_assign_groups_near_duplicates(index):
     a = text(1)
     assert index.assign("a", a, "1987-03-02") == "a"

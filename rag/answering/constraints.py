@@ -72,8 +72,8 @@ _NOT_NAMES = frozenset(
 # A figure the question states exactly ("slashing 31,000 flights", "the 24th state", "a
 # 10-year deal") is one its article states too; after "more than", "about" ... the article may
 # give another figure (13.1% for "more than 13%"), so those are not looked for.
-_FIGURE = re.compile(r"(?<![\w.,])[$€£]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(st|nd|rd|th)?(?!\w|[.,]\d)",
-                     re.I)
+_FIGURE = re.compile(
+    r"(?<![\w.,])[$€£]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(st|nd|rd|th)?(?!\w|[.,]\d)", re.I)
 _APPROX = re.compile(r"\b(?:more|fewer|less|greater|higher|lower|other)\s+than\s*$|\b(?:over|about"
                      r"|around|roughly|nearly|almost|some|approximately|up to|upwards of|under"
                      r"|at least|at most|close to|more|top|topped|exceeding)\s*$", re.I)
@@ -128,7 +128,8 @@ def names(text: str) -> set[str]:
 
 def figures(question: str) -> list[tuple[str, str, bool, str]]:
     """The exact figures a question states, not years: (as written, digits without commas,
-    ordinal?, scale word or ""). "more than 200,000 pickup trucks" states none; "31,000 flights" states one."""
+    ordinal?, scale word or ""). "more than 200,000 pickup trucks" states none; "31,000
+    flights" states one."""
     out = []
     for m in _FIGURE.finditer(question):
         digits = m.group(1).replace(",", "") + (m.group(2) or "")

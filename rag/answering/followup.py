@@ -36,7 +36,12 @@ def carried_names(turn: Turn, question: str) -> list[str]:
     return [w for w in dict.fromkeys(out) if w.lower() not in asked]
 
 
-_NUMBER = re.compile(r"^[\d.,%$€£\s-]+$")
+# A carried figure or date ("1200", "Tuesday November 20", "January") is no condition on the
+# follow-up's answer: the period and figure checks (constraints.py) would hold the answer of
+# "Which campaign is it part of?" to the previous answer's date.
+_FIGURE_OR_DATE = re.compile(
+    r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 
 
 class ContextFollowUp:
@@ -68,10 +73,10 @@ class ContextFollowUp:
         if not scope:
             plain.query = f"{plain.query} {carried}".strip()
             return plain
-        # The answerer gets the carried names, not the carried numbers: "Who opened it?" after
-        # "1200 visitors" asks for a person, and 1200 is no condition on the sentence.
+        # The answerer gets the carried names, not the carried figures and dates: "Who opened
+        # it?" after "1200 visitors" asks for a person, and 1200 is no condition on the sentence.
         question = " ".join([request.question,
-                             *(w for w in carried_all if not _NUMBER.match(w))])
+                             *(w for w in carried_all if not _FIGURE_OR_DATE.search(w))])
         return Plan(question=question, query=query, boost_docs=boost,
                     use_llm=request.use_llm, scope_docs=scope,
                     fallback_query=f"{plain.query} {carried}".strip(),

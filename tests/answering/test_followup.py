@@ -23,3 +23,19 @@ def test_context_follow_up_scopes_to_the_last_answer_and_carries_its_names():
     given = ContextFollowUp(1).resolve(AnswerRequest("Q?", context=["Earlier?"],
                                                      boost_docs={"x"}))
     assert given.query == "Earlier? Q?" and given.boost_docs == {"x"}
+
+
+def test_carried_figures_and_dates_search_but_do_not_constrain_the_answer():
+    """The previous answer's phrase "Tuesday November 20" helps find the thread, but is no
+    condition on the next answer (the figure and period checks would refuse every sentence of
+    the article that does not repeat it)."""
+    quote = "It opens on Tuesday November 20 at Dartmouth."
+    start = quote.index("Tuesday")
+    cite = Citation(1, "d1", "T", "", "", "", quote, 0, len(quote),
+                    focus_start=start, focus_end=start + len("Tuesday November 20"))
+    first = Turn("When does the Dartmouth program open?",
+                 Answer("When does the Dartmouth program open?", "x [1]", [cite], False))
+    plan = ContextFollowUp(1).resolve(AnswerRequest("Which campaign is it part of?",
+                                                    history=[first]))
+    assert "Tuesday November 20" in plan.query and "Dartmouth" in plan.query
+    assert plan.question == "Which campaign is it part of? Dartmouth"

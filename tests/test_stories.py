@@ -54,18 +54,28 @@ def test_shingles():
 
 
 def test_a_long_text_is_sketched_in_slices_to_the_same_minhash(index, monkeypatch):
-    """update_batch builds a shingles x num_perm array; a long article is hashed in slices
-    (bounded memory) and gives the very sketch one batch gives."""
+    """The sketch is streamed (shingles in slices, distinct ones counted by hash) and is the
+    very MinHash and count of one batch over the set of shingles, for long texts with
+    repeats, short ones and empty ones."""
     from datasketch import MinHash
 
+    def whole(t):
+        sh = stories.shingles(t)
+        m = MinHash(num_perm=index.num_perm, seed=stories.SEED, scheme=stories.SCHEME)
+        m.update_batch([s.encode("utf-8") for s in sh])
+        return list(m.hashvalues), len(sh)
+
     long_text = text(7, n=5000)
-    sketch, n = index._sketch(long_text)
-    assert n > 4 * stories._SKETCH_SLICE
-    whole = MinHash(num_perm=index.num_perm, seed=stories.SEED, scheme=stories.SCHEME)
-    whole.update_batch([s.encode("utf-8") for s in stories.shingles(long_text)])
-    assert list(sketch.hashvalues) == list(whole.hashvalues)
-    monkeypatch.setattr(stories, "_SKETCH_SLICE", 7)
-    assert list(index._sketch(long_text)[0].hashvalues) == list(whole.hashvalues)
+    texts = [long_text, long_text + " " + long_text, "Too short", "One two three four five",
+             "a b c d e f"]
+    assert len(stories.shingles(long_text)) > 4 * stories._SKETCH_SLICE
+    for slice_size in (stories._SKETCH_SLICE, 7):
+        monkeypatch.setattr(stories, "_SKETCH_SLICE", slice_size)
+        for t in texts:
+            sketch, n = index._sketch(t)
+            assert (list(sketch.hashvalues), n) == whole(t)
+    assert index._sketch("  ,;  ") == (None, 0)
+    assert list(stories.iter_shingles("a b c d e f")) == ["a b c d e", "b c d e f"]
 
 
 def test_assign_groups_near_duplicates(index):

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december"]
-_MONTH_ABBR = {m[:3]: m for m in _MONTHS} | {"sept": "september"}
-_MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov"
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
+_MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov"
                     r"|dec)\b\.?", re.I)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter\b|\bq([1-4])\b",
@@ -66,7 +67,7 @@ _NOT_NAMES = frozenset(
     "its our my your as for if when while after before mr ms mrs dr so there what who which "
     "where how why not no yes also still then now here both some many most all did does do is "
     "are was were will would can could should has have had according u.s us".split()
-    + _MONTHS + ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
+    + MONTHS + WEEKDAYS)
 
 
 # A figure the question states exactly ("slashing 31,000 flights", "the 24th state", "a
@@ -77,11 +78,11 @@ _FIGURE = re.compile(
 _APPROX = re.compile(r"\b(?:more|fewer|less|greater|higher|lower|other)\s+than\s*$|\b(?:over|about"
                      r"|around|roughly|nearly|almost|some|approximately|up to|upwards of|under"
                      r"|at least|at most|close to|more|top|topped|exceeding)\s*$", re.I)
-_SCALE = {"thousand": 1e3, "million": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9,
-          "bln": 1e9, "trillion": 1e12, "": 1}
-_SCALE_AFTER = re.compile(r"\s?(thousand|million|billion|trillion|mln|bln|bn|m)\b", re.I)
-_VALUE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|mln|bln"
-                    r"|bn|m)\b)?", re.I)
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "mln": 1e6,
+          "bln": 1e9, "bn": 1e9, "m": 1e6}
+_SCALE_WORD = r"\s?(" + "|".join(_SCALE) + r")\b"  # "m" last: "mln" is tried first
+_SCALE_AFTER = re.compile(_SCALE_WORD, re.I)
+_VALUE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?:" + _SCALE_WORD + ")?", re.I)
 _SMALL = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
           "fifteen sixteen seventeen eighteen nineteen twenty").split()
 _SMALL_ORD = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
@@ -150,7 +151,7 @@ def states_figure(text: str, digits: str, ordinal: bool, scale: str = "") -> boo
     if scale:
         want = float(digits) * _SCALE[scale]
         for m in _VALUE.finditer(plain):
-            value = float(m.group(1)) * _SCALE.get((m.group(2) or "").lower(), 1)
+            value = float(m.group(1)) * (_SCALE[m.group(2).lower()] if m.group(2) else 1)
             if abs(value - want) <= 1e-9 * want:
                 return True
     if digits.isdigit() and int(digits) < len(_SMALL):

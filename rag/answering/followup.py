@@ -16,7 +16,7 @@ import re
 
 from ..types import AnswerRequest, Turn
 from .base import Plan
-from .constraints import names
+from .constraints import MONTHS, WEEKDAYS, names
 
 
 def carried_names(turn: Turn, question: str) -> list[str]:
@@ -39,9 +39,7 @@ def carried_names(turn: Turn, question: str) -> list[str]:
 # A carried figure or date ("1200", "Tuesday November 20", "January") is no condition on the
 # follow-up's answer: the period and figure checks (constraints.py) would hold the answer of
 # "Which campaign is it part of?" to the previous answer's date.
-_FIGURE_OR_DATE = re.compile(
-    r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|november"
-    r"|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_FIGURE_OR_DATE = re.compile(r"\d|\b(?:" + "|".join(MONTHS + WEEKDAYS) + r")\b", re.I)
 
 
 class ContextFollowUp:

@@ -2,9 +2,15 @@
 
 One tantivy document per chunk: its tokens (the project's tokenizer, rag.text.tokenize, so the
 words are the ones bm25s indexed), the article id and content hash, the source and date as
-filterable fields, and a stored payload with what a search returns. Ingestion keeps the index in
-step through ``listener(store)`` (the StoreListener door): each group of articles written to
-the store is added here too, and committed with the store's generation when ingestion bumps it.
+filterable fields, and its chunk id stored. The chunk's text and metadata are not copied here:
+a search reads its hits back from the store (``store.get_chunks``), one call per search. The
+text made up about 80% of the index's files, and tantivy's segment merges read every page of
+the segments they merge: a merge of 160k chunks mapped 112 MB of them into the ingesting
+process's memory with the text, 25 MB without (benchmarks/README.md, issue 11).
+
+Ingestion keeps the index in step through ``listener(store)`` (the StoreListener door): each
+group of articles written to the store is added here too, and committed with the store's
+generation when ingestion bumps it.
 
 The generation lives in a marker document replaced in the same commit as the changes, so what
 the index says it reflects is exactly as durable as the data. ``searcher(store)`` compares it
@@ -27,6 +33,7 @@ write lock first, so writers queue on that lock, never on tantivy's.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
@@ -43,7 +50,7 @@ from .keyword import KeywordIndexDamaged
 
 log = logging.getLogger("rag.keyword")
 
-FORMAT = 1  # of the schema and payload below; another value in the folder means a rebuild
+FORMAT = 2  # of the schema and payload below; another value in the folder means a rebuild
 CONFIG = "newsrag-keyword.json"
 GENERATION_ID = "__newsrag_generation__"  # the marker document's chunk_id
 ANALYZER = "newsrag_tokens"
@@ -61,11 +68,14 @@ def _schema():
     import tantivy
 
     sb = tantivy.SchemaBuilder()
-    for name in ("chunk_id", "doc_id", "doc_key", "source"):  # exact terms, not tokenised
+    # exact terms, not tokenised; the chunk id is what a search returns
+    sb.add_text_field("chunk_id", stored=True, tokenizer_name="raw", index_option="basic")
+    for name in ("doc_id", "doc_key", "source"):
         sb.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("date_int", stored=False, indexed=True, fast=True)
     # Term frequencies without positions: BM25 needs no phrase queries.
     sb.add_text_field("body", stored=False, tokenizer_name=ANALYZER, index_option="freq")
+    # Only the generation marker has one (what the index reflects).
     sb.add_bytes_field("payload", stored=True, indexed=False, fast=False)
     return sb.build()
 
@@ -97,11 +107,19 @@ class TantivySearcher:
     def __init__(self, searcher, schema, generation: str, has_marker: bool,
                  feed: int | None = None, on_damage=None):
         self._on_damage = on_damage
+        self._load = None  # chunk ids -> {id: StoredChunk}: the store's get_chunks
         self._s = searcher
         self._schema = schema
         self.generation = generation
         self.feed = feed  # the change-feed position applied (None: made before the feed)
         self.size = max(0, searcher.num_docs - (1 if has_marker else 0)) if searcher else 0
+
+    def reading(self, store) -> TantivySearcher:
+        """This snapshot, reading its hits' text from ``store`` (a shallow copy: the snapshot
+        is shared by threads)."""
+        bound = copy.copy(self)
+        bound._load = store.get_chunks
+        return bound
 
     def _words(self, terms: list[str]):
         import tantivy
@@ -131,14 +149,26 @@ class TantivySearcher:
             [(tantivy.Occur.Must, query)]
             + [(tantivy.Occur.Must, tantivy.Query.const_score_query(p, 0.0)) for p in parts])
 
-    @_guarded
     def search(self, query: str, filters: Filters | None,
                k: int) -> list[tuple[StoredChunk, float]]:
+        if self._load is None:  # a programming error, not damage: outside the guard
+            raise RagError("a keyword searcher reads its hits' text from the store: get it "
+                           "with searcher(store), or current().reading(store)")
+        scored = self._search(query, filters, k)
+        if not scored:
+            return []
+        # Outside the guard: a store that fails is not a damaged index. A chunk deleted since
+        # this snapshot was taken is no longer an answer.
+        chunks = self._load([cid for cid, _s in scored])
+        return [(chunks[cid], score) for cid, score in scored if cid in chunks]
+
+    @_guarded
+    def _search(self, query: str, filters: Filters | None, k: int) -> list[tuple[str, float]]:
         terms = tokenize([query])[0]
         if not terms or k <= 0 or not self.size:
             return []
         hits = self._s.search(self._filtered(self._words(terms), filters), k, count=False).hits
-        return [(_chunk(self._s.doc(addr).get_first("payload")), float(score))
+        return [(self._s.doc(addr).get_first("chunk_id"), float(score))
                 for score, addr in hits if score > 0]
 
     @_guarded
@@ -155,7 +185,7 @@ class TantivySearcher:
         q = tantivy.Query.boolean_query([(tantivy.Occur.Must, self._words(terms)),
                                          (tantivy.Occur.Must, only)])
         for score, addr in self._s.search(q, len(ids), count=False).hits:
-            out[json.loads(self._s.doc(addr).get_first("payload"))["id"]] = float(score)
+            out[self._s.doc(addr).get_first("chunk_id")] = float(score)
         return out
 
     @_guarded
@@ -306,6 +336,9 @@ class TantivyIndex:
             return self._current
 
     def searcher(self, store) -> TantivySearcher:
+        return self._searcher(store).reading(store)
+
+    def _searcher(self, store) -> TantivySearcher:
         generation = store.generation()
         with self._lock:
             snap = self.current()
@@ -460,8 +493,7 @@ class TantivyIndex:
         for (c, h), words in zip(rows, bodies, strict=True):
             w.add_document(tantivy.Document(
                 chunk_id=c.id, doc_id=c.doc_id, doc_key=_doc_key(c.doc_id, h),
-                source=c.source or "", date_int=date_int(c.date), body=" ".join(words),
-                payload=_payload(c)))
+                source=c.source or "", date_int=date_int(c.date), body=" ".join(words)))
 
     def _delete(self, doc_ids: list[str]) -> None:
         import tantivy
@@ -575,19 +607,6 @@ class _Listener:
 
 def _stored(a: Article, c: Chunk) -> StoredChunk:
     return StoredChunk(c.id, a.id, c.text, c.start, c.end, a.title, a.date, a.source, a.url)
-
-
-def _payload(c: StoredChunk) -> bytes:
-    return json.dumps({"id": c.id, "doc_id": c.doc_id, "text": c.text, "start": c.start,
-                       "end": c.end, "title": c.title, "date": c.date, "source": c.source,
-                       "url": c.url}, ensure_ascii=False).encode()
-
-
-def _chunk(payload: bytes) -> StoredChunk:
-    m = json.loads(payload)
-    return StoredChunk(id=m["id"], doc_id=m["doc_id"], text=m["text"], start=m["start"],
-                       end=m["end"], title=m["title"], date=m["date"], source=m["source"],
-                       url=m["url"])
 
 
 def _uid(generation: str) -> str:

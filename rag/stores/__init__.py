@@ -70,6 +70,9 @@ class Store(Protocol):
     def chunks_of(self, doc_ids: list[str]) -> list[StoredChunk]:
         """Every chunk of these articles."""
 
+    def get_chunks(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
+        """These chunks by id (ids not stored are left out): how keyword hits get their text."""
+
     def sample(self, n: int) -> list[tuple[str, list[float]]]:
         """Up to n stored chunks as (the text that was embedded, the stored vector)."""
 

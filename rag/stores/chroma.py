@@ -369,6 +369,17 @@ class ChromaStore:
             for cid, doc, meta in zip(ids, docs, metas, strict=True):
                 yield _stored(cid, doc or "", meta or {})
 
+    def get_chunks(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
+        out = {}
+        ids = list(dict.fromkeys(chunk_ids))
+        for i in range(0, len(ids), 500):  # bounded lists, as in chunks_of
+            part = ids[i:i + 500]
+            got = self._read(lambda part=part: self.chunks.get(
+                ids=part, include=["metadatas", "documents"]))
+            out.update((cid, _stored(cid, doc or "", meta or {})) for cid, doc, meta in
+                       zip(got["ids"], got["documents"], got["metadatas"], strict=True))
+        return out
+
     def chunks_of(self, doc_ids: list[str]) -> list[StoredChunk]:
         out = []  # in batches: Chroma's $in takes a bounded list
         doc_ids = list(dict.fromkeys(doc_ids))

@@ -107,6 +107,10 @@ class MemoryStore:
     def vectors(self, chunk_ids: list[str]) -> dict:
         return {c: self._vecs[c] for c in chunk_ids if c in self._vecs}
 
+    def get_chunks(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
+        with self._lock:
+            return {c: self._chunks[c] for c in chunk_ids if c in self._chunks}
+
     def iter_chunks(self) -> Iterator[StoredChunk]:
         with self._lock:
             chunks = list(self._chunks.values())

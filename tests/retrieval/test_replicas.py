@@ -18,6 +18,7 @@ from serving import stop_process
 from rag import Settings
 from rag.retrieval.keyword import keyword_folder
 from rag.retrieval.tantivy_index import TantivyIndex
+from rag.stores import open_store
 
 SYNC_SECONDS = 2.0
 BOUND = 10.0  # the delay the docs promise with the default 5 s sync
@@ -70,11 +71,15 @@ def test_an_article_uploaded_to_one_replica_is_answered_by_the_other(tmp_path):
             _wait_ready(*b)
 
             # B's keyword index, read from this process as it is on disk.
-            b_folder = keyword_folder(Settings(index_dir=tmp_path / "b",
-                                               chroma_host="127.0.0.1",
-                                               chroma_port=chroma_port))
-            b_index = TantivyIndex(b_folder)
-            assert not b_index.current().search("Varnholm lighthouse", None, 5)
+            b_settings = Settings(index_dir=tmp_path / "b", chroma_host="127.0.0.1",
+                                  chroma_port=chroma_port)
+            b_index = TantivyIndex(keyword_folder(b_settings))
+            store = open_store(b_settings)  # where its hits' text is read
+
+            def b_search(text):
+                return b_index.current().reading(store).search(text, None, 5)
+
+            assert not b_search("Varnholm lighthouse")
 
             upload = tmp_path / "new.jsonl"
             upload.write_text(json.dumps(NEW) + "\n")
@@ -85,7 +90,7 @@ def test_an_article_uploaded_to_one_replica_is_answered_by_the_other(tmp_path):
 
             # No question reaches B meanwhile: its sync thread must do it.
             while True:
-                hits = b_index.current().search("Varnholm lighthouse relit", None, 5)
+                hits = b_search("Varnholm lighthouse relit")
                 if hits:
                     break
                 assert time.monotonic() - uploaded < BOUND, "B's keyword index did not follow"

@@ -212,3 +212,45 @@ def test_a_second_index_follows_the_change_feed_without_reading_the_manifest(set
     bot.store.bump("fake:hashed-words-64", 64, "sentence-splitter/200/30")
     again = replica.keyword.searcher(bot.store)
     assert again.size == 3 and ids(again.search("tram line", None, 10)) == ["tram"]
+
+
+def test_hits_are_read_from_the_store_and_the_text_is_not_copied(setup):
+    """The index holds tokens and ids; a hit's text and metadata come from the store."""
+    bot, _feed = setup
+    folder = bot.keyword.folder
+    blob = b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file())
+    assert b"raises library funding" not in blob and b"Library budget" not in blob
+    hit, _score = bot.keyword.searcher(bot.store).search("library funding", None, 10)[0]
+    stored = bot.store.chunks_of(["budget"])[0]
+    assert hit == stored and hit.text.startswith("The city council approved")
+    assert (hit.title, hit.date, hit.source) == ("Library budget", "2022-06-12", "Wire")
+
+
+def test_a_failing_store_is_not_taken_for_a_damaged_index(setup, monkeypatch):
+    bot, _feed = setup
+    kw = bot.keyword.searcher(bot.store)
+    size = kw.size
+
+    def down(ids):
+        raise ConnectionError("store unreachable")
+
+    monkeypatch.setattr(bot.store, "get_chunks", down)
+    with pytest.raises(ConnectionError):
+        bot.keyword.searcher(bot.store).search("library funding", None, 10)
+    monkeypatch.undo()
+    assert bot.keyword.folder.exists() and bot.keyword.current().size == size
+
+
+def test_an_index_of_the_older_format_is_rebuilt(setup):
+    """Format 1 copied each chunk's text into the index: such a folder is rebuilt from the
+    store (no re-embedding) the first time it is opened."""
+    bot, _feed = setup
+    folder = bot.keyword.folder
+    bot.keyword.close()
+    config = folder / "newsrag-keyword.json"
+    config.write_text(json.dumps(dict(json.loads(config.read_text()), format=1)))
+    fresh = Assistant(bot.settings)
+    fresh._parts["store"] = bot.store
+    hits = fresh.search("library funding", mode="bm25")
+    assert hits[0].doc_id == "budget"
+    assert json.loads(config.read_text())["format"] == 2

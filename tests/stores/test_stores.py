@@ -65,6 +65,8 @@ def test_add_records_search_vectors_and_delete(store):
     vecs = store.vectors([chunk.id])
     assert np.allclose(vecs[chunk.id], _vec(1), atol=1e-5)
     assert {c.doc_id for c in store.iter_chunks()} == {"a", "b", "c"}
+    got = store.get_chunks([chunk.id, "no-such-chunk", chunk.id])
+    assert list(got) == [chunk.id] and got[chunk.id] == chunk  # text, offsets, metadata
 
     # filters: dates (an undated article never passes an "until"), sources
     def docs(f):

@@ -67,7 +67,7 @@ def main() -> None:
                     text=f"The {word} festival opened in Quexton on Monday. " * 3,
                     date="2024-01-01", source="Bench")])
                 written = time.monotonic()
-                while not index.current().search(word, None, 1):
+                while not index.current().reading(writer.store).search(word, None, 1):
                     time.sleep(0.05)
                 delays.append(time.monotonic() - written)
         finally:

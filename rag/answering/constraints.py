@@ -22,6 +22,8 @@ _MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|s
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter\b|\bq([1-4])\b",
                       re.I)
+# Halves of a year (or of a game): "the first half of 2022", "H2".
+_HALF = re.compile(r"\b(first|second|1st|2nd)[- ]half\b|\bH([12])\b", re.I)
 _QUARTER_N = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
               "4th": 4}
 # "How much" about money: the answer is an amount of money. ("By how much" asks for a change,
@@ -117,6 +119,11 @@ def quarters(text: str) -> set[int]:
     for m in _QUARTER.finditer(text):
         out.add(_QUARTER_N[m.group(1).lower()] if m.group(1) else int(m.group(2)))
     return out
+
+
+def halves(text: str) -> set[int]:
+    return {(1 if m.group(1).lower() in ("first", "1st") else 2) if m.group(1)
+            else int(m.group(2)) for m in _HALF.finditer(text)}
 
 
 def names(text: str) -> set[str]:
@@ -292,6 +299,11 @@ def check(question: str, sentence: str, around: str, article_text: str,
         sq = quarters(near)
         if sq and not (qq & sq):
             return Verdict(False, "it speaks of another quarter")
+    qh = halves(question)
+    if qh:
+        sh = halves(near)
+        if sh and not (qh & sh):
+            return Verdict(False, "it speaks of the other half")
     # A name is found when any of its parts is ("texas-mexico", "russia’s"); a long question
     # holds several names that the article may phrase otherwise, so it fails only when at
     # least half of them are missing (one of one or two: "HBO" for "Netflix").

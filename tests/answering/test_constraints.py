@@ -7,6 +7,7 @@ from rag.answering.constraints import (
     check,
     counted,
     figures,
+    halves,
     has_count,
     kind_of_answer,
     months,
@@ -24,6 +25,8 @@ def test_periods_and_names_are_read_from_text():
     assert months("Prices may fall; troops march on.") == set()
     assert years("In 1987 and again in 2001, not 12345") == {"1987", "2001"}
     assert quarters("first-quarter profit, unlike Q3") == {1, 3}
+    assert halves("in the first half, unlike second-half or H2 sales") == {1, 2}
+    assert halves("on behalf of the H2O group, half of them") == set()
     assert names("Which company agreed to buy Compaq from HP?") == {"compaq", "hp"}
 
 
@@ -42,6 +45,12 @@ def test_periods_and_names_are_read_from_text():
      "Netflix announced Sunday that the show is green lit for a second season.",
      "Netflix announced Sunday that the show is green lit", "2022-06-12", True),
     ("What was third-quarter profit?", "First-quarter profit was 3 mln dlrs.", "", "", False),
+    ("How many fake accounts did LinkedIn remove in the first half of 2022?",
+     "In the second half of 2021, LinkedIn removed 11.9 million fake accounts.", "", "2022-10-01",
+     False),
+    ("How many fake accounts did LinkedIn remove in the second half of 2021?",
+     "In the second half of 2021, LinkedIn removed 11.9 million fake accounts.", "", "2022-10-01",
+     True),
 ])
 def test_constraints(question, sentence, doc, date, ok):
     verdict = check(question, sentence, "", doc or sentence, date)

@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -34,50 +33,21 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 
-def _status_mb() -> dict[str, int]:
-    fields = ("VmHWM", "RssAnon", "RssFile")
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key = line.split(":", 1)[0]
-        if key in fields:
-            out[key] = round(int(line.split()[1]) / 1024)
-    return out
-
-
 def child(jsonl: str, index: str, embedder: str, store: str) -> None:
+    from scale import MemoryPeaks
+
     from rag import Assistant
 
-    # RSS is private memory (RssAnon) plus file pages mapped in (RssFile: libraries, and the
-    # keyword index's segments while tantivy merges them; page cache the kernel can take
-    # back). The kernel keeps only the peak of the sum (VmHWM): sample both to tell them apart.
-    peaks = {"RssAnon": 0, "RssFile": 0}
-    done = threading.Event()
-
-    def sample():
-        while not done.wait(0.25):
-            now = _status_mb()
-            for k in peaks:
-                peaks[k] = max(peaks[k], now[k])
-
-    threading.Thread(target=sample, daemon=True).start()
-    t = time.perf_counter()
-    bot = Assistant(index_dir=index, embed_backend=embedder, store=store)
-    report = bot.ingest([jsonl], progress=False)
-    secs = time.perf_counter() - t
-    done.set()
-    status = _status_mb()
+    with MemoryPeaks(every=0.25) as mem:
+        t = time.perf_counter()
+        bot = Assistant(index_dir=index, embed_backend=embedder, store=store)
+        report = bot.ingest([jsonl], progress=False)
+        secs = time.perf_counter() - t
     print(json.dumps({"articles": len(report.added), "chunks": report.chunks_written,
                       "failed": len(report.failed), "seconds": round(secs, 1),
-                      "peak_rss_mb": status["VmHWM"],
-                      "peak_anon_mb": max(peaks["RssAnon"], status["RssAnon"]),
-                      "peak_file_mb": max(peaks["RssFile"], status["RssFile"]),
+                      "peak_rss_mb": mem.peaks["VmHWM"], "peak_anon_mb": mem.peaks["RssAnon"],
+                      "peak_file_mb": mem.peaks["RssFile"],
                       "load_avg": round(os.getloadavg()[0], 1)}))
-
-
-def vm_hwm_mb(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return round(next(int(line.split()[1]) for line in status.splitlines()
-                      if line.startswith("VmHWM")) / 1024)
 
 
 def main() -> None:
@@ -93,7 +63,7 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    from scale import base_articles, synthetic
+    from scale import base_articles, status_mb, synthetic
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -123,7 +93,7 @@ def main() -> None:
             proc = subprocess.run([sys.executable, __file__, "--child", str(src), str(index),
                                    args.embedder, args.store], capture_output=True, text=True,
                                   env=env)
-            server_mb = server and vm_hwm_mb(server.pid)
+            server_mb = server and status_mb(server.pid)["VmHWM"]
         finally:
             if server:
                 stop_chroma(server)

@@ -18,49 +18,21 @@ import json
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 
-def status_mb() -> dict[str, int]:
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key = line.split(":", 1)[0]
-        if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
-            out[key] = round(int(line.split()[1]) / 1024)
-    return out
-
-
-def main() -> None:
-    from rag.retrieval.tantivy_index import TantivyIndex
+def feed(index, articles: str, commit_every: int) -> tuple[int, int]:
+    """Index the articles' text in 1,000-character chunks, committing every ``commit_every``
+    chunks, then wait for the merges; returns (chunks, commits)."""
     from rag.types import StoredChunk
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--articles", default="/tmp/newsrag-ingest-mem/articles-128000.jsonl")
-    ap.add_argument("--commit-every", type=int, default=20_000)
-    args = ap.parse_args()
-    if not Path(args.articles).exists():
-        sys.exit(f"{args.articles} is missing: run benchmarks/ingest_memory.py --sizes 128000 "
-                 "once to write it")
-    start = status_mb()
-    peaks = dict(start)
-    done = threading.Event()
-
-    def sample():
-        while not done.wait(0.05):
-            for k, v in status_mb().items():
-                peaks[k] = max(peaks[k], v)
-
-    threading.Thread(target=sample, daemon=True).start()
-    folder = Path(tempfile.mkdtemp(prefix="newsrag-kwmerge-")) / "tantivy"
-    index = TantivyIndex(folder)
-    t = time.perf_counter()
     rows, chunks, commits = [], 0, 0
-    with open(args.articles, encoding="utf-8") as fh:
+    with open(articles, encoding="utf-8") as fh:
         for i, line in enumerate(fh):
             a = json.loads(line)
             text = a.get("text") or ""
@@ -72,7 +44,7 @@ def main() -> None:
                 index._add(rows)
                 chunks += len(rows)
                 rows = []
-                if chunks // args.commit_every > commits:
+                if chunks // commit_every > commits:
                     commits += 1
                     index._commit(f"bench:{commits}")
     if rows:
@@ -80,17 +52,34 @@ def main() -> None:
         chunks += len(rows)
     index._commit("bench:end")
     index._release()  # waits for the merges it started
-    secs = time.perf_counter() - t
-    time.sleep(0.2)
-    done.set()
+    return chunks, commits + 1
+
+
+def main() -> None:
+    from scale import MemoryPeaks
+
+    from rag.retrieval.tantivy_index import TantivyIndex
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--articles", default="/tmp/newsrag-ingest-mem/articles-128000.jsonl")
+    ap.add_argument("--commit-every", type=int, default=20_000)
+    args = ap.parse_args()
+    if not Path(args.articles).exists():
+        sys.exit(f"{args.articles} is missing: run benchmarks/ingest_memory.py --sizes 128000 "
+                 "once to write it")
+    folder = Path(tempfile.mkdtemp(prefix="newsrag-kwmerge-")) / "tantivy"
+    with MemoryPeaks(every=0.05) as mem:
+        t = time.perf_counter()
+        chunks, commits = feed(TantivyIndex(folder), args.articles, args.commit_every)
+        secs = time.perf_counter() - t
     meta = json.loads((folder / "meta.json").read_text())
     disk = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-    out = {"chunks": chunks, "commits": commits + 1, "seconds": round(secs, 1),
+    out = {"chunks": chunks, "commits": commits, "seconds": round(secs, 1),
            "segments": len(meta["segments"]),
            "largest_segment_docs": max(s["max_doc"] for s in meta["segments"]),
-           "disk_mb": round(disk / 1e6, 1), "peak_rss_mb": peaks["VmHWM"],
-           "peak_anon_mb": peaks["RssAnon"], "peak_file_mb": peaks["RssFile"],
-           "file_mb_at_start": start["RssFile"]}
+           "disk_mb": round(disk / 1e6, 1), "peak_rss_mb": mem.peaks["VmHWM"],
+           "peak_anon_mb": mem.peaks["RssAnon"], "peak_file_mb": mem.peaks["RssFile"],
+           "file_mb_at_start": mem.start["RssFile"]}
     print(json.dumps(out, indent=1))
     shutil.rmtree(folder.parent, ignore_errors=True)
 

@@ -23,14 +23,15 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 DATASETS = HERE.parent.parent / "shared" / "datasets"
 
 
 def hwm_mb() -> int:
-    status = Path("/proc/self/status").read_text()
-    return next(int(line.split()[1]) for line in status.splitlines()
-                if line.startswith("VmHWM")) // 1024
+    from scale import status_mb
+
+    return status_mb()["VmHWM"]
 
 
 def child(mb: int, store: str, work: Path) -> dict:

@@ -57,6 +57,51 @@ def rss_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+def status_mb(pid: int | str = "self") -> dict[str, int]:
+    """VmHWM, VmRSS, RssAnon and RssFile of a process, in MB."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key = line.split(":", 1)[0]
+            if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+                out[key] = round(int(line.split()[1]) / 1024)
+    return out
+
+
+class MemoryPeaks:
+    """The peaks of this process's ``status_mb`` fields, sampled every ``every`` seconds in a
+    thread while the block runs. RSS is private memory (RssAnon) plus mapped file pages
+    (RssFile: libraries, and tantivy's segments while it merges them, page cache the kernel
+    can take back); the kernel keeps only the peak of the sum (VmHWM), so both are sampled."""
+
+    def __init__(self, every: float):
+        import threading
+
+        self.every = every
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self.start = self.peaks = {}
+
+    def _fold(self) -> None:
+        for k, v in status_mb().items():
+            self.peaks[k] = max(self.peaks.get(k, 0), v)
+
+    def _sample(self) -> None:
+        while not self._done.wait(self.every):
+            self._fold()
+
+    def __enter__(self) -> MemoryPeaks:
+        self.start = status_mb()
+        self.peaks = dict(self.start)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+        self._fold()
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

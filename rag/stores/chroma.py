@@ -369,27 +369,21 @@ class ChromaStore:
             for cid, doc, meta in zip(ids, docs, metas, strict=True):
                 yield _stored(cid, doc or "", meta or {})
 
+    def _get_stored(self, **which) -> list[StoredChunk]:
+        got = self._read(lambda: self.chunks.get(include=["metadatas", "documents"], **which))
+        return [_stored(cid, doc or "", meta or {}) for cid, doc, meta in
+                zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+
     def get_chunks(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
-        out = {}
         ids = list(dict.fromkeys(chunk_ids))
-        for i in range(0, len(ids), 500):  # bounded lists, as in chunks_of
-            part = ids[i:i + 500]
-            got = self._read(lambda part=part: self.chunks.get(
-                ids=part, include=["metadatas", "documents"]))
-            out.update((cid, _stored(cid, doc or "", meta or {})) for cid, doc, meta in
-                       zip(got["ids"], got["documents"], got["metadatas"], strict=True))
-        return out
+        # In batches: Chroma takes bounded lists of ids, as of $in values.
+        return {c.id: c for i in range(0, len(ids), 500)
+                for c in self._get_stored(ids=ids[i:i + 500])}
 
     def chunks_of(self, doc_ids: list[str]) -> list[StoredChunk]:
-        out = []  # in batches: Chroma's $in takes a bounded list
         doc_ids = list(dict.fromkeys(doc_ids))
-        for i in range(0, len(doc_ids), 500):
-            part = doc_ids[i:i + 500]
-            got = self._read(lambda part=part: self.chunks.get(
-                where={"document_id": {"$in": part}}, include=["metadatas", "documents"]))
-            out.extend(_stored(cid, doc or "", meta or {}) for cid, doc, meta in
-                       zip(got["ids"], got["documents"], got["metadatas"], strict=True))
-        return out
+        return [c for i in range(0, len(doc_ids), 500)
+                for c in self._get_stored(where={"document_id": {"$in": doc_ids[i:i + 500]}})]
 
     def sample(self, n: int) -> list[tuple[str, list[float]]]:
         got = self._read(lambda: self.chunks.get(

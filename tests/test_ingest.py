@@ -226,3 +226,19 @@ def test_a_35_mb_file_is_indexed_with_the_files_around_it(tmp_path):
     answer = bot.ask("What was the lighthouse keeper given by the island council?")
     assert answer.citations and answer.citations[0].doc_id == "huge.txt"
     assert "brass telescope" in answer.text
+
+
+def test_each_written_group_gives_freed_memory_back(tmp_path, folder, monkeypatch):
+    """The C heap is trimmed after every group (glibc): freed holes do not pile up."""
+    import sys
+
+    import rag.ingest as ingest
+
+    calls = []
+    real = ingest._give_back_memory
+    monkeypatch.setattr(ingest, "_give_back_memory", lambda: calls.append(1) or real())
+    monkeypatch.setattr(ingest, "GROUP_CHUNKS", 1)  # one group per article
+    report = Assistant(index_dir=tmp_path / "idx").ingest([folder])
+    assert len(calls) == len(report.added) == 4
+    if sys.platform.startswith("linux"):
+        assert ingest._LIBC[0] is not None  # glibc's malloc_trim was found and called

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..text import tokenize
+
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december"]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -112,6 +114,16 @@ def months(text: str) -> set[str]:
 
 def years(text: str) -> set[str]:
     return set(_YEAR.findall(text))
+
+
+# A year given as the time of what a sentence says ("exported 157 tonnes in 2021"), not one it
+# compares with ("the highest since 1981", "up from 2020").
+_YEAR_OF = re.compile(r"\b(?:in|during|for|throughout)\s+(?:early\s+|late\s+|mid-?)?"
+                      r"(1[89]\d\d|20\d\d)\b(?![-–/]\d)", re.I)
+
+
+def years_of(text: str) -> set[str]:
+    return set(_YEAR_OF.findall(text))
 
 
 def quarters(text: str) -> set[int]:
@@ -277,6 +289,14 @@ def says_not_told(sentence: str) -> bool:
     return bool(_NOT_TOLD.search(sentence))
 
 
+def restates(question: str, sentence: str) -> bool:
+    """The sentence says nothing the question does not: each of its words (stemmed, without
+    stop words) is one of the question's ("NASA is scheduled to launch a historic mission
+    this month ..." for a question that opens with those words and asks what it is)."""
+    words = tokenize([sentence])[0]
+    return bool(words) and set(words) <= set(tokenize([question])[0])
+
+
 def check(question: str, sentence: str, around: str, article_text: str,
           article_date: str) -> Verdict:
     """Whether ``sentence`` (with ``around``: its neighbours) from an article (its retrieved
@@ -294,6 +314,10 @@ def check(question: str, sentence: str, around: str, article_text: str,
         if not (qy & known):
             when = f"an article of {article_date[:4]}" if article_date else "the article"
             return Verdict(False, f"{when} does not speak of {', '.join(sorted(qy))}")
+        said = years_of(sentence)
+        if said and not (qy & years(sentence)):
+            return Verdict(False, f"it speaks of {', '.join(sorted(said))}, not "
+                                  f"{', '.join(sorted(qy))}")
     qq = quarters(question)
     if qq:
         sq = quarters(near)
@@ -319,4 +343,6 @@ def check(question: str, sentence: str, around: str, article_text: str,
         return Verdict(False, f"the article does not give {', '.join(missing)}")
     if says_not_told(sentence):
         return Verdict(False, "the article says it is not known")
+    if restates(question, sentence):
+        return Verdict(False, "it only repeats the question")
     return kind_of_answer(question, sentence)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..dates import date_int
 from ..types import ABSTAIN_TEXT, Answer, Passage
-from .constraints import check
+from .constraints import check, restates
 from .extractive import Candidate, ExtractiveAnswerer, answer_phrases, compose, related_answer
 from .question import answer_type, question_words, refers_to_recent
 from .reader import FEATURES, featurize, load_model, sentence_contexts
@@ -116,7 +116,8 @@ class ReaderAnswerer(ExtractiveAnswerer):
         for c in cands:
             if len(closest) >= 2 or c.score < self.related:
                 break
-            if _fragment(c.text) or any(float(c.vec @ o.vec) > 0.85 for o in closest):
+            if _fragment(c.text) or restates(question, c.text) or any(
+                    float(c.vec @ o.vec) > 0.85 for o in closest):
                 continue
             closest.append(c)
         return related_answer(question, closest, passages, why, focus=False)

@@ -13,9 +13,11 @@ from rag.answering.constraints import (
     months,
     names,
     quarters,
+    restates,
     says_not_told,
     states_figure,
     years,
+    years_of,
 )
 from rag.answering.focus import focus_span
 
@@ -152,6 +154,37 @@ def test_a_sentence_that_says_it_is_not_known_does_not_answer():
         assert not says_not_told(answer), answer
     assert has_count("It killed 5 people") and has_count("several hundred")
     assert not has_count("one of the most active volcanoes erupted at 8:05 p.m. in 2022")
+
+
+def test_a_sentence_about_another_year_does_not_answer():
+    q = "How many tonnes of mustard seed did Canada export to France in 2022?"
+    other = ("Canada exported 157 tonnes of mustard seed to France in 2021, an 80.0% decrease "
+             "compared to 2020.")
+    verdict = check(q, other, "", f"Exports in 2022. {other}", "2022-08-01")
+    assert not verdict.ok and "2021" in verdict.reason
+    same = "Canada exported 40 tonnes of mustard seed to France in 2022, down from 157 in 2021."
+    assert check(q, same, "", same, "2022-08-01").ok
+    # A year it compares with, or a season, is not the time of what it says.
+    assert years_of("the highest since 1981, up from 2020 in the 2021-22 season") == set()
+    assert years_of("in early 2019 and during 2020") == {"2019", "2020"}
+    assert check("What was the inflation rate in June 2022?",
+                 "Prices rose 9.1% in June, the most since 1981.", "", "2022", "2022-07-13").ok
+
+
+def test_a_sentence_that_only_repeats_the_question_does_not_answer():
+    q = ("Starbucks reintroduced one of its most popular drinks this week, commonly known as "
+         "the “PSL.” What does “PSL” stand for?")
+    again = ("Starbucks reintroduced one of its most popular drinks this week, commonly known "
+             "as the “PSL.”")
+    assert restates(q, again)
+    verdict = check(q, again, "", again, "2022-09-02")
+    assert not verdict.ok and "repeats the question" in verdict.reason
+    told = "PSL stands for pumpkin spice latte, the drink Starbucks brought back this week."
+    assert not restates(q, told) and check(q, told, "", told, "2022-09-02").ok
+    # One new word is an answer: the name asked for.
+    assert not restates("Who was named the 2022 WNBA Finals MVP?",
+                        "Gray was named WNBA Finals MVP.")
+    assert not restates("What happened?", "")
 
 
 @pytest.mark.parametrize("question, sentence, phrase", [

@@ -213,7 +213,10 @@ class ExtractiveAnswerer:
 
 def _related(question: str, cands: list[Candidate], passages: list[Passage],
              why: str) -> Answer:
-    closest = [c for c in cands if len(c.text.split()) >= 4][:2] or cands[:1]
+    from .constraints import restates
+
+    closest = [c for c in cands if len(c.text.split()) >= 4
+               and not restates(question, c.text)][:2] or cands[:1]
     return related_answer(question, closest, passages, why)
 
 

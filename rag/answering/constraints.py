@@ -253,6 +253,20 @@ def counts(sentence: str, thing: str) -> bool:
                for i in _count_positions(words))
 
 
+_MONEY_FULL = re.compile(r"[$€£¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|mln|bln"
+                         r"|bn|k|m)\b)?", re.I)
+
+
+def _other_numbers(question: str, sentence: str) -> str:
+    """``sentence`` without what cannot answer "how many": amounts of money and the numbers
+    the question itself states ("$11.8 million of cocaine" for "how many people were arrested
+    after $11.8 million of cocaine was found")."""
+    stated = {d.strip(".,") for d in _DIGITS.findall(question)}
+    sentence = _MONEY.sub(" ", _MONEY_FULL.sub(" ", sentence))
+    return _DIGITS.sub(lambda m: " " if m.group(0).strip(".,") in stated else m.group(0),
+                       sentence)
+
+
 def kind_of_answer(question: str, sentence: str) -> Verdict:
     """Whether ``sentence`` holds an answer of the kind asked: an amount of money for "how
     much did it cost / pay / fine ...", a number of the counted thing for "how many X"
@@ -263,6 +277,7 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
             return Verdict(False, "it gives no amount of money")
         return Verdict(True)
     if _COUNT_Q.search(question):
+        sentence = _other_numbers(question, sentence)
         if not has_count(sentence):
             return Verdict(False, "it gives no number")
         thing = counted(question)

@@ -156,6 +156,19 @@ def test_a_sentence_that_says_it_is_not_known_does_not_answer():
     assert not has_count("one of the most active volcanoes erupted at 8:05 p.m. in 2022")
 
 
+def test_a_number_the_question_states_or_an_amount_of_money_is_no_count():
+    q = ("How many people were arrested after $11.8 million of cocaine was found in a baby "
+         "wipes shipment at the Texas border?")
+    only_the_question_s = ("A shipment of baby wipes at the border turned out to be something "
+                           "quite different: $11.8 million worth of cocaine.")
+    assert not kind_of_answer(q, only_the_question_s).ok
+    assert kind_of_answer(q, "Two people were arrested after the $11.8 million find.").ok
+    assert kind_of_answer("How many jobs were added in May?",
+                          "Employers added 390,000 jobs, worth $5 billion in wages.").ok
+    assert not kind_of_answer("How many jobs were added in May?",
+                              "The new jobs were worth $5 billion in wages.").ok
+
+
 def test_a_sentence_about_another_year_does_not_answer():
     q = "How many tonnes of mustard seed did Canada export to France in 2022?"
     other = ("Canada exported 157 tonnes of mustard seed to France in 2021, an 80.0% decrease "

@@ -304,6 +304,34 @@ def says_not_told(sentence: str) -> bool:
     return bool(_NOT_TOLD.search(sentence))
 
 
+_ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+             "twelfth 1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th").split()
+_ORD_OF = {w: (i % 12) + 1 if i < 12 else i - 11 for i, w in enumerate(_ORDINALS)}
+_ORD_NOUN = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(\w+)", re.I)
+
+
+def ordinal_mismatch(question: str, sentence: str) -> str:
+    """The thing the question asks of by its rank ("its second weekend", "the third
+    quarter's", "for the second time") when the sentence gives it of another rank only ("its
+    opening weekend", "the first episode"): that other rank, else ""."""
+    asked = [(_ORD_OF[m.group(1).lower()], m.group(2).lower())
+             for m in _ORD_NOUN.finditer(question)]
+    if not asked:
+        return ""
+    low = sentence.lower()
+    for n, noun in asked:
+        stem = noun.rstrip("s")
+        given = {_ORD_OF[m.group(1)] for m in re.finditer(
+            r"\b(" + "|".join(_ORDINALS) + r")\s+(?:\w+\s+)?" + re.escape(stem) + r"s?\b", low)}
+        if re.search(r"\b(?:opening|debut)\s+(?:\w+\s+)?" + re.escape(stem) + r"s?\b", low):
+            given.add(1)
+        said = {_ORD_OF[w] for w in re.findall(r"\b(?:" + "|".join(_ORDINALS) + r")\b", low)}
+        if given and n not in said:
+            other = sorted(given)[0]
+            return f"{_ORDINALS[other - 1]} {noun}"
+    return ""
+
+
 def restates(question: str, sentence: str) -> bool:
     """The sentence says nothing the question does not: each of its words (stemmed, without
     stop words) is one of the question's ("NASA is scheduled to launch a historic mission
@@ -360,4 +388,7 @@ def check(question: str, sentence: str, around: str, article_text: str,
         return Verdict(False, "the article says it is not known")
     if restates(question, sentence):
         return Verdict(False, "it only repeats the question")
+    other = ordinal_mismatch(question, sentence)
+    if other:
+        return Verdict(False, f"it speaks of the {other}")
     return kind_of_answer(question, sentence)

@@ -12,6 +12,7 @@ from rag.answering.constraints import (
     kind_of_answer,
     months,
     names,
+    ordinal_mismatch,
     quarters,
     restates,
     says_not_told,
@@ -167,6 +168,23 @@ def test_a_number_the_question_states_or_an_amount_of_money_is_no_count():
                           "Employers added 390,000 jobs, worth $5 billion in wages.").ok
     assert not kind_of_answer("How many jobs were added in May?",
                               "The new jobs were worth $5 billion in wages.").ok
+
+
+def test_a_sentence_about_the_first_of_something_does_not_answer_for_the_second():
+    q = "How much did the film gross at the US box office in its second weekend?"
+    opening = "The film made an estimated $143 million domestically for its opening weekend."
+    assert ordinal_mismatch(q, opening) == "first weekend"
+    verdict = check(q, opening, "", opening, "2022-07-10")
+    assert not verdict.ok and "first weekend" in verdict.reason
+    assert ordinal_mismatch("Who tested positive for the second time this month?",
+                            "Biden tested positive for the first time on Thursday.")
+    # The asked rank said too, or no rank given: no mismatch.
+    assert not ordinal_mismatch("How many viewers watched the second episode?",
+                                "The first episode drew 10 million; the second drew 9 million.")
+    assert not ordinal_mismatch(q, "It made $60 million in its second weekend, down 58%.")
+    assert not ordinal_mismatch(q, "The film made $60 million this weekend.")
+    assert not ordinal_mismatch("Which film topped the box office for a third straight weekend?",
+                                "It topped the box office for the third straight weekend.")
 
 
 def test_a_sentence_about_another_year_does_not_answer():

@@ -332,6 +332,69 @@ def ordinal_mismatch(question: str, sentence: str) -> str:
     return ""
 
 
+_TOKEN = re.compile(r"[\w’'&.-]+")
+
+
+_TITLES = frozenset(
+    "president vice prime minister gov governor sen senator rep representative king queen "
+    "prince princess pope secretary chancellor judge justice mayor director general gen dr mr "
+    "mrs ms sir dame lord lady chief ceo chairman chairwoman chair speaker leader former "
+    "first lt col capt sgt coach commissioner ambassador attorney officer".split())
+
+
+def _name_like(token: str) -> bool:
+    return token[:1].isupper() or token[:1].isdigit()
+
+
+def _bare(token: str) -> str:
+    return re.sub(r"[’']s$", "", token.strip(".,;:’'\"“”()"))
+
+
+def _name_spans(text: str) -> list[list[str]]:
+    """Runs of two or more name-like words ("Tesla Model Y", "Los Angeles Lakers"); the
+    text's first word and capitalised function words are left out."""
+    words = [_bare(t) for t in _TOKEN.findall(text)]
+    spans, run = [], []
+    for i, w in enumerate(words):
+        # A hyphenated word ends a run: "Union Pacific-Petroles de Venezuela" is two names.
+        if i > 0 and w and _name_like(w) and w.lower() not in _NOT_NAMES and "-" not in w:
+            run.append(w)
+            continue
+        if len(run) >= 2:
+            spans.append(run)
+        run = []
+    if len(run) >= 2:
+        spans.append(run)
+    return spans
+
+
+def name_mismatch(question: str, sentence: str) -> str:
+    """A name of the question that the sentence gives with another last part ("Tesla Model
+    3" for "Tesla Model Y", "Los Angeles Clippers" for "Los Angeles Lakers"): that name, else
+    "". Parts in another order or with a part between ("President Biden" for "President Joe
+    Biden") are the same name."""
+    words = [_bare(t) for t in _TOKEN.findall(sentence)]
+    have = set(words)
+    for name in _name_spans(question):
+        # Titles are shared ("former President Donald Trump" in a question about someone
+        # whose father was Vice President Dick Cheney): the name is what follows them.
+        while name and name[0].lower().rstrip(".") in _TITLES:
+            name = name[1:]
+        if len(name) < 2 or all(p in have for p in name):
+            continue
+        for i, w in enumerate(words):
+            if w != name[0]:
+                continue
+            for j in range(1, len(name)):
+                if i + j >= len(words) or words[i + j] == name[j]:
+                    continue
+                other = words[i + j]
+                if other and _name_like(other) and other not in name:
+                    return " ".join(words[i:i + j + 1])
+                break
+    return ""
+
+
 def restates(question: str, sentence: str) -> bool:
     """The sentence says nothing the question does not: each of its words (stemmed, without
     stop words) is one of the question's ("NASA is scheduled to launch a historic mission
@@ -391,4 +454,7 @@ def check(question: str, sentence: str, around: str, article_text: str,
     other = ordinal_mismatch(question, sentence)
     if other:
         return Verdict(False, f"it speaks of the {other}")
+    other = name_mismatch(question, sentence)
+    if other:
+        return Verdict(False, f"it speaks of {other}")
     return kind_of_answer(question, sentence)

@@ -11,6 +11,7 @@ from rag.answering.constraints import (
     has_count,
     kind_of_answer,
     months,
+    name_mismatch,
     names,
     ordinal_mismatch,
     quarters,
@@ -185,6 +186,25 @@ def test_a_sentence_about_the_first_of_something_does_not_answer_for_the_second(
     assert not ordinal_mismatch(q, "The film made $60 million this weekend.")
     assert not ordinal_mismatch("Which film topped the box office for a third straight weekend?",
                                 "It topped the box office for the third straight weekend.")
+
+
+def test_a_sentence_about_another_model_or_team_does_not_answer():
+    q = "How much does the most affordable Tesla Model Y cost?"
+    other = "The most affordable Tesla Model 3 now costs $46,990."
+    assert name_mismatch(q, other) == "Tesla Model 3"
+    verdict = check(q, other, "", f"Tesla Model Y. {other}", "2022-09-01")
+    assert not verdict.ok and "Tesla Model 3" in verdict.reason
+    assert name_mismatch("Who did the Los Angeles Lakers sign?",
+                         "The Los Angeles Clippers signed two players.")
+    # The same name, shortened, possessive, or with more after it; a title shared by others.
+    for q, s in [("What did President Joe Biden say?", "President Biden said it is over."),
+                 ("What did Queen Elizabeth II say?", "Queen Elizabeth’s speech was short."),
+                 ("What did the Federal Reserve do?", "The Federal Reserve Bank of New York said."),
+                 ("Which critic of former President Donald Trump lost her seat?",
+                  "Cheney, whose father is former Vice President Dick Cheney, lost her seat."),
+                 ("What will the Union Pacific-Petroles de Venezuela venture be called?",
+                  "Union Pacific Corp said it will form a venture.")]:
+        assert not name_mismatch(q, s), (q, s)
 
 
 def test_a_sentence_about_another_year_does_not_answer():

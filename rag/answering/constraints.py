@@ -257,12 +257,17 @@ _MONEY_FULL = re.compile(r"[$€£¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trilli
                          r"|bn|k|m)\b)?", re.I)
 
 
+_PERCENT = re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per cent\b|pct\b)", re.I)
+
+
 def _other_numbers(question: str, sentence: str) -> str:
-    """``sentence`` without what cannot answer "how many": amounts of money and the numbers
+    """``sentence`` without what cannot answer "how many": amounts of money, shares and the numbers
     the question itself states ("$11.8 million of cocaine" for "how many people were arrested
     after $11.8 million of cocaine was found")."""
     stated = {d.strip(".,") for d in _DIGITS.findall(question)}
     sentence = _MONEY.sub(" ", _MONEY_FULL.sub(" ", sentence))
+    if not re.search(r"\bhow many\s+(?:percent|percentage|points?)\b", question, re.I):
+        sentence = _PERCENT.sub(" ", sentence)  # a share is no count of things
     return _DIGITS.sub(lambda m: " " if m.group(0).strip(".,") in stated else m.group(0),
                        sentence)
 

@@ -169,6 +169,11 @@ def test_a_number_the_question_states_or_an_amount_of_money_is_no_count():
                           "Employers added 390,000 jobs, worth $5 billion in wages.").ok
     assert not kind_of_answer("How many jobs were added in May?",
                               "The new jobs were worth $5 billion in wages.").ok
+    # A share is no count, but for a question that asks for one.
+    assert not kind_of_answer("How many fake accounts does LinkedIn estimate exist?",
+                              "LinkedIn removes 96% of fake accounts automatically.").ok
+    assert kind_of_answer("How many percentage points did the Fed raise rates?",
+                          "The Fed raised rates by 0.75 percentage points.").ok
 
 
 def test_a_sentence_about_the_first_of_something_does_not_answer_for_the_second():

@@ -47,7 +47,11 @@ _MONEY = re.compile(
     r"|lira|reais)\b|\b(?:usd|eur|gbp|jpy|us\$)\b", re.I)
 _AUX = r"(?:did|does|do|were|was|are|is|have|has|had|will|would|can|could|should|must|might|may)"
 # "how many <thing> did / were / followed ...": the thing ends at the verb.
-_COUNT_Q = re.compile(rf"\bhow many\s+(.+?)\s+(?:{_AUX}|[a-z]+ed)\b", re.I)
+# Irregular past forms end the thing too ("how many Bolt owners took up ...").
+_IRREGULAR = (r"(?:took|made|won|got|ate|saw|gave|went|bought|sold|built|paid|left|lost|hit|ran"
+              r"|drew|held|brought|caught|found|kept|spent|told|wrote|became|came|fell|grew"
+              r"|rose|sent|shot|stood|struck|flew|chose|drove|broke|began|forgot|threw|wore)")
+_COUNT_Q = re.compile(rf"\bhow many\s+(.+?)\s+(?:{_AUX}|{_IRREGULAR}|[a-z]+ed)\b", re.I)
 _DIGITS = re.compile(r"\d[\d,.]*")
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
@@ -120,6 +124,11 @@ def years(text: str) -> set[str]:
 # compares with ("the highest since 1981", "up from 2020").
 _YEAR_OF = re.compile(r"\b(?:in|during|for|throughout)\s+(?:early\s+|late\s+|mid-?)?"
                       r"(1[89]\d\d|20\d\d)\b(?![-–/]\d)", re.I)
+
+
+_NOW = re.compile(r"\b(?:on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+                  r"|this (?:week|weekend|morning|month)|today|yesterday|tonight|last week)\b",
+                  re.I)
 
 
 def years_of(text: str) -> set[str]:
@@ -425,6 +434,11 @@ def check(question: str, sentence: str, around: str, article_text: str,
         if not (qy & known):
             when = f"an article of {article_date[:4]}" if article_date else "the article"
             return Verdict(False, f"{when} does not speak of {', '.join(sorted(qy))}")
+        if (article_date[:4] and article_date[:4] not in qy and not years(sentence)
+                and _NOW.search(sentence)):
+            # "on Monday", "this week": the sentence tells of its article's days
+            return Verdict(False, f"it tells of {article_date[:4]}, the article's year, not "
+                                  f"{', '.join(sorted(qy))}")
         said = years_of(sentence)
         if said and not (qy & years(sentence)):
             return Verdict(False, f"it speaks of {', '.join(sorted(said))}, not "

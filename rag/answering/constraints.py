@@ -403,7 +403,10 @@ def name_mismatch(question: str, sentence: str) -> str:
                 if i + j >= len(words) or words[i + j] == name[j]:
                     continue
                 other = words[i + j]
-                if other and _name_like(other) and other not in name:
+                # A title between the parts is the same name said otherwise ("Fed Chairman
+                # Jerome Powell" for "Fed Chair Powell").
+                if (other and _name_like(other) and other not in name
+                        and other.lower().rstrip(".") not in _TITLES):
                     return " ".join(words[i:i + j + 1])
                 break
     return ""

@@ -204,6 +204,7 @@ def test_a_sentence_about_another_model_or_team_does_not_answer():
     # The same name, shortened, possessive, or with more after it; a title shared by others.
     for q, s in [("What did President Joe Biden say?", "President Biden said it is over."),
                  ("What did Queen Elizabeth II say?", "Queen Elizabeth’s speech was short."),
+                 ("What did Fed Chair Powell say?", "Fed Chairman Jerome Powell said so."),
                  ("What did the Federal Reserve do?", "The Federal Reserve Bank of New York said."),
                  ("Which critic of former President Donald Trump lost her seat?",
                   "Cheney, whose father is former Vice President Dick Cheney, lost her seat."),

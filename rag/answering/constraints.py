@@ -412,10 +412,17 @@ def name_mismatch(question: str, sentence: str) -> str:
     return ""
 
 
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b", re.I)
+
+
 def restates(question: str, sentence: str) -> bool:
     """The sentence says nothing the question does not: each of its words (stemmed, without
     stop words) is one of the question's ("NASA is scheduled to launch a historic mission
     this month ..." for a question that opens with those words and asks what it is)."""
+    # A yes/no or either/or question is answered in its own words ("Did the Fed raise
+    # rates?" -> "The Fed raised rates."): only a wh-question needs something new.
+    if not _WH.search(question) or re.search(r"\bor\b", question, re.I):
+        return False
     words = tokenize([sentence])[0]
     return bool(words) and set(words) <= set(tokenize([question])[0])
 

@@ -260,6 +260,9 @@ def test_a_sentence_that_only_repeats_the_question_does_not_answer():
     assert not restates("Who was named the 2022 WNBA Finals MVP?",
                         "Gray was named WNBA Finals MVP.")
     assert not restates("What happened?", "")
+    # Yes/no and either/or questions are answered in their own words.
+    assert not restates("Did the Fed raise rates this week?", "The Fed raised rates this week.")
+    assert not restates("Which is bigger, Apple or Google?", "Apple is bigger.")
 
 
 @pytest.mark.parametrize("question, sentence, phrase", [

@@ -49,23 +49,24 @@ SEED = 11
 YEAR = ("2022-01-01", "2022-12-31")  # the one-year filter of the filtered questions
 
 
-def rss_mb(pid: int | str = "self") -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def status_mb(pid: int | str = "self") -> dict[str, int]:
-    """VmHWM, VmRSS, RssAnon and RssFile of a process, in MB."""
+def _status_kb(pid: int | str) -> dict[str, int]:
+    """VmHWM, VmRSS, RssAnon and RssFile of a process, in kB, from /proc."""
     out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             key = line.split(":", 1)[0]
             if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
-                out[key] = round(int(line.split()[1]) / 1024)
+                out[key] = int(line.split()[1])
     return out
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    return _status_kb(pid).get("VmRSS", 0) / 1024
+
+
+def status_mb(pid: int | str = "self") -> dict[str, int]:
+    """VmHWM, VmRSS, RssAnon and RssFile of a process, in MB."""
+    return {k: round(v / 1024) for k, v in _status_kb(pid).items()}
 
 
 class MemoryPeaks:

@@ -40,8 +40,10 @@ _MONEY_Q = re.compile(
     r"\b)", re.I)
 _PRICE_Q = re.compile(r"\bwhat(?: is| was| will be|'s)? the (?:price|cost|fee|fare|salary|bail"
                       r"|fine)\b|\bhow much money\b", re.I)
+# The first alternative spans the whole amount ("$11.8 million"), so that it can be removed.
 _MONEY = re.compile(
-    r"[$€£¥]\s?\d|\d\s?[$€£¥]|\b\d[\d,.]*\s*(?:mln|bln|million|billion|trillion|thousand|k|m|bn)?"
+    r"[$€£¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|mln|bln|bn|k|m)\b)?"
+    r"|\d\s?[$€£¥]|\b\d[\d,.]*\s*(?:mln|bln|million|billion|trillion|thousand|k|m|bn)?"
     r"\s*(?:dollars?|dlrs?|euros?|pounds|sterling|stg|yen|yuan|renminbi|rupees?|francs?|marks"
     r"|crowns|kronor|kroner|pesos?|rubles?|roubles?|cents?|cts|won|rand|riyals?|dinars?|lire"
     r"|lira|reais)\b|\b(?:usd|eur|gbp|jpy|us\$)\b", re.I)
@@ -126,13 +128,14 @@ _YEAR_OF = re.compile(r"\b(?:in|during|for|throughout)\s+(?:early\s+|late\s+|mid
                       r"(1[89]\d\d|20\d\d)\b(?![-–/]\d)", re.I)
 
 
+def years_of(text: str) -> set[str]:
+    return set(_YEAR_OF.findall(text))
+
+
+# "on Monday", "this week": a sentence that tells of its own article's days.
 _NOW = re.compile(r"\b(?:on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
                   r"|this (?:week|weekend|morning|month)|today|yesterday|tonight|last week)\b",
                   re.I)
-
-
-def years_of(text: str) -> set[str]:
-    return set(_YEAR_OF.findall(text))
 
 
 def quarters(text: str) -> set[int]:
@@ -262,10 +265,6 @@ def counts(sentence: str, thing: str) -> bool:
                for i in _count_positions(words))
 
 
-_MONEY_FULL = re.compile(r"[$€£¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|mln|bln"
-                         r"|bn|k|m)\b)?", re.I)
-
-
 _PERCENT = re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per cent\b|pct\b)", re.I)
 
 
@@ -274,7 +273,7 @@ def _other_numbers(question: str, sentence: str) -> str:
     the question itself states ("$11.8 million of cocaine" for "how many people were arrested
     after $11.8 million of cocaine was found")."""
     stated = {d.strip(".,") for d in _DIGITS.findall(question)}
-    sentence = _MONEY.sub(" ", _MONEY_FULL.sub(" ", sentence))
+    sentence = _MONEY.sub(" ", sentence)
     if not re.search(r"\bhow many\s+(?:percent|percentage|points?)\b", question, re.I):
         sentence = _PERCENT.sub(" ", sentence)  # a share is no count of things
     return _DIGITS.sub(lambda m: " " if m.group(0).strip(".,") in stated else m.group(0),
@@ -320,8 +319,10 @@ def says_not_told(sentence: str) -> bool:
 
 _ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
              "twelfth 1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th").split()
-_ORD_OF = {w: (i % 12) + 1 if i < 12 else i - 11 for i, w in enumerate(_ORDINALS)}
-_ORD_NOUN = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(\w+)", re.I)
+_ORD_OF = {w: i % 12 + 1 for i, w in enumerate(_ORDINALS)}  # "1st" follows "twelfth"
+_ORD = "(" + "|".join(_ORDINALS) + ")"
+_ORD_NOUN = re.compile(rf"\b{_ORD}\s+(\w+)", re.I)
+_ORD_WORD = re.compile(rf"\b{_ORD}\b")
 
 
 def ordinal_mismatch(question: str, sentence: str) -> str:
@@ -336,10 +337,10 @@ def ordinal_mismatch(question: str, sentence: str) -> str:
     for n, noun in asked:
         stem = noun.rstrip("s")
         given = {_ORD_OF[m.group(1)] for m in re.finditer(
-            r"\b(" + "|".join(_ORDINALS) + r")\s+(?:\w+\s+)?" + re.escape(stem) + r"s?\b", low)}
+            rf"\b{_ORD}\s+(?:\w+\s+)?{re.escape(stem)}s?\b", low)}
         if re.search(r"\b(?:opening|debut)\s+(?:\w+\s+)?" + re.escape(stem) + r"s?\b", low):
             given.add(1)
-        said = {_ORD_OF[w] for w in re.findall(r"\b(?:" + "|".join(_ORDINALS) + r")\b", low)}
+        said = {_ORD_OF[w] for w in _ORD_WORD.findall(low)}
         if given and n not in said:
             other = sorted(given)[0]
             return f"{_ORDINALS[other - 1]} {noun}"

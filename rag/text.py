@@ -49,7 +49,10 @@ STOPWORDS_EN = frozenset((
     "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
     "these", "they", "this", "to", "was", "will", "with"))
 _STEMS: dict[str, str] = {}  # word -> stem, "" for a stop word
-_MAX_STEMS = 1_000_000  # about 150 MB: bounds a long-running process
+# About 7 MB when full, then cleared: news words follow Zipf's law, so the frequent ones are back
+# at once, and a tokenizer over 9 MB of dataset text ran as fast as with a million-word cache.
+# A larger cache made an ingestion's memory grow with its vocabulary (benchmarks/README.md).
+_MAX_STEMS = 50_000
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -105,6 +108,9 @@ _WINDOW = 20_000  # characters given to nupunkt at a time (see _library_spans)
 # line of "a. a. a.", no full stop) is read in bounded windows, not as one 35 MB piece
 # (~80 bytes of nupunkt state per character, re-read at every doubling).
 _MAX_WINDOW = 160_000
+# Bounds of nupunkt's memos (private attributes of the pinned nupunkt 0.8.0; see _tokenizer).
+_DECISION_MEMO = 4096
+_DERIVED_MEMO = 8192
 
 # --------------------------------------------------------------------------------------------
 # 2. news vocabulary for the Punkt engine (lower case, without the final period)
@@ -188,6 +194,10 @@ def _tokenizer():
 
         with _LOCK:
             if _PARAMS is None:
+                import nupunkt.core.tokens
+
+                # Its per-word memo (module-wide, never evicted): see _DECISION_MEMO below.
+                nupunkt.core.tokens._DERIVED_CACHE_SIZE = _DERIVED_MEMO
                 params = PunktParameters()
                 params.abbrev_types = set(_ABBREVIATIONS | _INITIALISMS)
                 params.sent_starters = set(_SENT_STARTERS)
@@ -202,6 +212,10 @@ def _tokenizer():
         # not end the sentence ("told Hola! that...", "Jeopardy! host"); news rarely starts a
         # sentence in lower case.
         tok.EXCL_QUEST_LOWERCASE_CONTINUES = True
+        # nupunkt memoises its decisions per context string and word (up to 32,768 and 65,536
+        # entries, about 20 MB when full); a long ingestion filled them, so its memory grew with
+        # the corpus. Smaller bounds cost 4% of segmentation speed (benchmarks/README.md).
+        tok._DECISION_MEMO_SIZE = _DECISION_MEMO
         _LOCAL.tokenizer = tok
     return tok
 

@@ -229,3 +229,36 @@ def test_keyword_tokens_equal_bm25s_tokens():
     assert segment.tokenize(texts) == [list(t) for t in want]
     assert segment.tokenize(texts) == [list(t) for t in want]  # again, from the word cache
     assert segment.STOPWORDS_EN == frozenset(bm25s.stopwords.STOPWORDS_EN)
+
+
+def test_memos_stay_bounded_on_a_long_run(monkeypatch):
+    """An ingestion segments and tokenizes text for hours: nupunkt's memos and the word cache
+    keep to their bounds (they grew with the corpus), and the bounds change no result."""
+    import nupunkt.core.tokens
+
+    rnd = random.Random(3)
+
+    def word():
+        return "".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(3, 9)))
+
+    texts = [" ".join(f"{word().capitalize()} {word()} Inc. {word()} {n}.{k} {word()}."
+                      for k in range(8)) for n in range(900)]
+    monkeypatch.setattr(segment, "_MAX_STEMS", 5000)
+    spans = [segment.sentence_spans(t) for t in texts]
+    tokens = segment.tokenize(texts)
+    first_memo, context_memo = segment._tokenizer()._decision_state()[1:3]
+    assert 0 < len(first_memo) <= segment._DECISION_MEMO
+    assert 0 < len(context_memo) <= segment._DECISION_MEMO
+    assert 0 < len(nupunkt.core.tokens._derived_cache) <= segment._DERIVED_MEMO
+    assert 0 < len(segment._STEMS) <= 5000 + 100  # cleared when over (a text at most over)
+
+    # The same texts with memos that never fill (a new thread gets a new tokenizer).
+    monkeypatch.setattr(segment, "_DECISION_MEMO", 10**7)
+    monkeypatch.setattr(nupunkt.core.tokens, "_DERIVED_CACHE_SIZE", 10**7)
+    monkeypatch.setattr(segment, "_MAX_STEMS", 10**7)
+    unbounded = {}
+    th = threading.Thread(target=lambda: unbounded.update(
+        spans=[segment.sentence_spans(t) for t in texts], tokens=segment.tokenize(texts)))
+    th.start()
+    th.join()
+    assert unbounded == {"spans": spans, "tokens": tokens}

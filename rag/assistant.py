@@ -248,8 +248,8 @@ class Assistant:
         def ingest(articles):
             with wrap():
                 report = self.ingest_articles(articles)
-            return {"added": report.added, "updated": report.updated,
-                    "skipped": report.skipped}
+            return {"added": list(report.added), "updated": list(report.updated),
+                    "skipped": list(report.skipped)}
 
         options = FetchOptions.from_settings(self.settings, allow_private=allow_private)
         return Watcher(feeds, Path(self.settings.index_dir) / "watch", ingest,

@@ -6,9 +6,10 @@ Articles stream through in batches: the manifest is asked about one batch at a t
 chunks are embedded and written group by group, each article's manifest record after its
 chunks, so an interrupted run leaves a consistent index and the next run redoes only the rest.
 
-Memory does not grow with the corpus, but for one entry per article of this run (about 150
-bytes: its id, to catch two files giving the same id and, with ``prune``, to know which
-stored articles are gone) and the report's id lists.
+Memory does not grow with the corpus, but for one entry per article of this run, packed
+(rag/ids.py: about 50 bytes for an id of 21 characters): its id in the report's list and its
+digest in the id-to-file map (to catch two files giving the same id and, with ``prune``, to
+know which stored articles are gone).
 
 Derived indexes (the keyword index) follow through a ``StoreListener``: told about each write
 after the store has it, and committed with the store's generation. The generation is bumped
@@ -33,6 +34,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .chunks import embed_text
+from .ids import IdMap
 from .sources import ReadLog, is_url
 from .types import Article, DiskFullError, Failure, IngestReport
 
@@ -138,7 +140,7 @@ class _Run:
         self.salt = salt
         self.stories = stories
         # id -> index of its origin in self.origins, for every article of this run
-        self.owner: dict[str, int] = {}
+        self.owner = IdMap()
         self.origins: dict[str, int] = {}
         self.group: list = []
         self.group_chunks = 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .ids import Ids
+
 # What an answer says when the articles do not answer (extractive and generated alike).
 ABSTAIN_TEXT = "The articles do not contain an answer to this question."
 
@@ -182,10 +184,11 @@ class Failure:
 
 @dataclass
 class IngestReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    # Sequences of str, packed (rag/ids.py): a run of a million articles lists every id.
+    added: Ids = field(default_factory=Ids)
+    updated: Ids = field(default_factory=Ids)
+    skipped: Ids = field(default_factory=Ids)
+    removed: Ids = field(default_factory=Ids)
     failed: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     chunks_written: int = 0
@@ -206,7 +209,10 @@ class IngestReport:
         )
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"added": list(self.added), "updated": list(self.updated),
+                "skipped": list(self.skipped), "removed": list(self.removed),
+                "failed": [asdict(f) for f in self.failed], "warnings": list(self.warnings),
+                "chunks_written": self.chunks_written, "seconds": self.seconds}
 
 
 class RagError(Exception):

@@ -214,7 +214,7 @@ def _tokenizer():
         tok.EXCL_QUEST_LOWERCASE_CONTINUES = True
         # nupunkt memoises its decisions per context string and word (up to 32,768 and 65,536
         # entries, about 20 MB when full); a long ingestion filled them, so its memory grew with
-        # the corpus. Smaller bounds cost 4% of segmentation speed (benchmarks/README.md).
+        # the corpus. These bounds cost 5% of chunking speed (benchmarks/README.md).
         tok._DECISION_MEMO_SIZE = _DECISION_MEMO
         _LOCAL.tokenizer = tok
     return tok

@@ -280,10 +280,25 @@ def _other_numbers(question: str, sentence: str) -> str:
                        sentence)
 
 
+# "On what date ...": a day of a month ("Dec. 8", "8 December", "12/8"); a year or a weekday
+# alone is not a date. "By what ratio ...": "3-for-1", "20:1", "three-for-one".
+_DATE_Q = re.compile(r"\b(?:what|which) (?:exact )?date\b", re.I)
+_DAY_OF_MONTH = re.compile(
+    r"\b(?:" + "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?\s+"
+    r"\d{1,2}(?:st|nd|rd|th)?\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:"
+    + "|".join(MONTHS) + r")\b|\b\d{1,2}/\d{1,2}\b", re.I)
+_RATIO_Q = re.compile(r"\bwhat ratio\b", re.I)
+_RATIO = re.compile(r"\b[\w]+-for-[\w]+\b|\b\d+\s*(?::|to)\s*\d+\b", re.I)
+
+
 def kind_of_answer(question: str, sentence: str) -> Verdict:
     """Whether ``sentence`` holds an answer of the kind asked: an amount of money for "how
     much did it cost / pay / fine ...", a number of the counted thing for "how many X"
     (a sentence about receiving touchdowns does not say how many receiving yards)."""
+    if _DATE_Q.search(question) and not _DAY_OF_MONTH.search(sentence):
+        return Verdict(False, "it gives no date")
+    if _RATIO_Q.search(question) and not _RATIO.search(sentence):
+        return Verdict(False, "it gives no ratio")
     if (_MONEY_Q.search(question) or _PRICE_Q.search(question)) \
             and not re.search(r"\bby how much\b", question, re.I):
         if not _MONEY.search(sentence):

@@ -135,6 +135,20 @@ def test_what_a_how_many_question_counts():
     ("What is the price of the cheese Danish?", "It costs $1.99.", True),
     ("How many people were evacuated?", "The volcano, one of the most active, erupted at "
      "8:05 p.m. in 2022.", False),
+    # a date is a day of a month: a year or a weekday alone is not one
+    ("On what date will the Postal Service release the stamp?",
+     "The stamp will be released in 2023, the Postal Service announced Monday.", False),
+    ("On what date will the amendment take effect?",
+     "Missouri also legalized recreational marijuana with Tuesday's midterms.", False),
+    ("On what date will the amendment take effect?", "It takes effect on Dec. 8.", True),
+    ("On what date will the amendment take effect?", "It takes effect December 8th.", True),
+    ("What date did the tours resume?", "Tours resumed on the 8th of March.", True),
+    ("Which date was set for the vote?", "The vote is set for 3/14, officials said.", True),
+    ("By what ratio did Tesla split its stock?",
+     "Several companies announced splits, including Tesla (TSLA).", False),
+    ("By what ratio did Tesla split its stock?", "Tesla approved a 3-for-1 stock split.", True),
+    ("By what ratio did Tesla split its stock?", "The board set a three-for-one split.", True),
+    ("By what ratio did Tesla split its stock?", "It split its shares 20:1.", True),
 ])
 def test_kind_of_answer(question, sentence, ok):
     verdict = kind_of_answer(question, sentence)

@@ -63,22 +63,14 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    from scale import base_articles, status_mb, synthetic
+    from scale import jsonl_corpus, status_mb
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     sizes = [int(x) for x in args.sizes.split(",")]
-    bases = None
     rows = []
     for n in sizes:
-        src = work / f"articles-{n}.jsonl"
-        if not src.exists():
-            bases = bases or base_articles()
-            tmp = src.with_suffix(".tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                for a in synthetic(bases, n_articles=n):
-                    fh.write(json.dumps(a, ensure_ascii=False) + "\n")
-            tmp.rename(src)
+        src = jsonl_corpus(work / f"articles-{n}.jsonl", n)
         index = work / f"index-{n}-{args.embedder}-{args.store}"
         subprocess.run(["rm", "-rf", str(index)], check=True)
         env, server = dict(os.environ), None

@@ -79,23 +79,16 @@ def main() -> None:
     if args.child:
         child(args.child[0], int(args.child[1]), int(args.child[2]))
         return
-    from scale import base_articles, synthetic
+    from scale import jsonl_corpus
 
     from rag.retrieval.tantivy_index import WRITER_HEAP
 
     heap = args.heap or WRITER_HEAP
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    rows, bases = [], None
+    rows = []
     for n in [int(x) for x in args.sizes.split(",")]:
-        src = work / f"articles-{n}.jsonl"
-        if not src.exists():
-            bases = bases or base_articles()
-            tmp = src.with_suffix(".tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                for a in synthetic(bases, n_articles=n):
-                    fh.write(json.dumps(a, ensure_ascii=False) + "\n")
-            tmp.rename(src)
+        src = jsonl_corpus(work / f"articles-{n}.jsonl", n)
         proc = subprocess.run([sys.executable, __file__, "--child", str(src), str(heap),
                                str(args.commit_every)], capture_output=True, text=True)
         if proc.returncode:

@@ -171,6 +171,17 @@ def sentence_table(work: Path, bases: list[dict]):
     return {k: i for i, k in enumerate(keys)}, vecs
 
 
+def jsonl_corpus(path: Path, n_articles: int) -> Path:
+    """``path``: a JSONL file of ``n_articles`` synthetic articles, written once (atomically)."""
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for a in synthetic(base_articles(), n_articles=n_articles):
+                fh.write(json.dumps(a, ensure_ascii=False) + "\n")
+        tmp.rename(path)
+    return path
+
+
 def synthetic(bases: list[dict], n_chunks: int = 0, words_per_chunk: float = 122.0,
               n_articles: int = 0):
     """Articles until about n_chunks chunks (estimated from word counts), or n_articles."""

@@ -288,7 +288,7 @@ _DAY_OF_MONTH = re.compile(
     r"\d{1,2}(?:st|nd|rd|th)?\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:"
     + "|".join(MONTHS) + r")\b|\b\d{1,2}/\d{1,2}\b", re.I)
 _RATIO_Q = re.compile(r"\bwhat ratio\b", re.I)
-_RATIO = re.compile(r"\b[\w]+-for-[\w]+\b|\b\d+\s*(?::|to)\s*\d+\b", re.I)
+_RATIO = re.compile(r"\b\w+-for-\w+\b|\b\d+\s*(?::|to)\s*\d+\b", re.I)
 
 
 def kind_of_answer(question: str, sentence: str) -> Verdict:

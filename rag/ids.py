@@ -81,9 +81,6 @@ class Ids(Sequence[str]):
     def __repr__(self) -> str:
         return repr(list(self))
 
-    def nbytes(self) -> int:
-        return len(self._buf) + self._ends.itemsize * len(self._ends)
-
 
 def _digest(doc_id: str) -> bytes:
     return hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -148,6 +145,3 @@ class IdMap:
         order = np.lexsort((lo, hi))  # by hi, then lo
         self._hi, self._lo, self._val = hi[order], lo[order], val[order]
         self._new = {}
-
-    def nbytes(self) -> int:
-        return self._hi.nbytes + self._lo.nbytes + self._val.nbytes + 100 * len(self._new)

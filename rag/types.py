@@ -209,10 +209,8 @@ class IngestReport:
         )
 
     def to_dict(self) -> dict:
-        return {"added": list(self.added), "updated": list(self.updated),
-                "skipped": list(self.skipped), "removed": list(self.removed),
-                "failed": [asdict(f) for f in self.failed], "warnings": list(self.warnings),
-                "chunks_written": self.chunks_written, "seconds": self.seconds}
+        # asdict would copy the packed lists as they are; JSON wants lists.
+        return {k: [*v] if isinstance(v, Ids) else v for k, v in asdict(self).items()}
 
 
 class RagError(Exception):

@@ -93,6 +93,9 @@ class RetrievalSettings:
     # Then near-duplicate copies of one story (rag/stories.py) give way to its earliest full
     # copy, so that the top passages are not one wire story five times.
     collapse_stories: bool = True
+    # Then a passage that opens by pointing back ("He ...", "That’s ...") gets the sentence
+    # before it from its article (rag/retrieval/lead_in.py).
+    lead_in: bool = True
     # The "reader" stage (when named in stages): the reader_rescore_k best candidates gain
     # reader_weight times their best sentence's probability of holding the answer.
     reader_weight: float = 1.0

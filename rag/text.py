@@ -332,6 +332,18 @@ def _segment_block(text: str, start: int, end: int, tok, out: list[tuple[int, in
         pos = run_end
 
 
+# A sentence that opens with a pronoun, or "That’s / This is ..." standing for what was said
+# before it: without that sentence it does not say who or what.
+_POINTS_BACK = re.compile(r"\s*(?:(?:He|She|They|It|His|Her|Their|Its|Him|Them)\b"
+                          r"|(?:That|This|These|Those)(?:[’']s\b|\s+(?:is|was|are|were)\b))")
+
+
+def points_back(sentence: str) -> bool:
+    """Whether ``sentence`` opens by pointing back to the one before it ("He will ...",
+    "That’s how much ...")."""
+    return bool(_POINTS_BACK.match(sentence))
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence in ``text``, in order, trimmed of whitespace.
 

@@ -262,3 +262,20 @@ def test_memos_stay_bounded_on_a_long_run(monkeypatch):
     th.start()
     th.join()
     assert unbounded == {"spans": spans, "tokens": tokens}
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("He will become the first person of color to be prime minister.", True),
+    ("That’s how much plastic is recycled.", True),
+    ("That's the monthly fee Twitter is considering.", True),
+    ("This is the first time the trio will be together.", True),
+    ("It’s the first time since 2015.", True),
+    ("Their new single is out Friday.", True),
+    ("This week's cascade of resignations was sparked by revelations.", False),
+    ("That decision was made on Monday.", False),
+    ("Hewlett-Packard reported earnings.", False),
+    ("Its", True),
+    ("The band announced a tour.", False),
+])
+def test_points_back(sentence, expected):
+    assert segment.points_back(sentence) is expected

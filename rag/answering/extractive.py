@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import AnswerMode
 from ..dates import date_int, recency_prior
-from ..text import sentence_spans, tokenize
+from ..text import points_back, sentence_spans, tokenize
 from ..types import ABSTAIN_TEXT, Answer, AnswerRequest, AnswerSentence, Citation, Passage
 from .base import Plan
 from .focus import focus_span
@@ -208,7 +208,33 @@ class ExtractiveAnswerer:
                 continue  # adds nothing asked for, or speaks of something else
             told |= new
             chosen.append(c)
+        # read in the article's order, within the answer's length
+        for _ in range(2):  # "It’s the first time ..." may point back to one that does too
+            before = antecedent(chosen[0])
+            if before is None:
+                break
+            rest = [c for c in chosen if c.start != before.start]  # chosen already: move it
+            chosen = [before, *rest][:max(2, s.max_answer_sentences)]
         return compose(question, chosen, passages)
+
+
+def antecedent(best: Candidate) -> Candidate | None:
+    """The sentence before ``best`` in its passage when ``best`` opens by pointing back to it
+    ("He will become ...": who?); retrieval widens such a passage to hold it
+    (rag/retrieval/lead_in.py)."""
+    if not points_back(best.text):
+        return None
+    p = best.passage
+    prev = None
+    for a, b in sentence_spans(p.text):
+        if p.start + b > best.start:
+            break
+        prev = (a, b)
+    # A short one counts: "9%" before "That’s how much plastic ... is recycled".
+    if prev is None or not any(ch.isalnum() for ch in p.text[prev[0]:prev[1]]):
+        return None
+    a, b = prev
+    return Candidate(p, p.start + a, p.start + b, p.text[a:b], best.rank)
 
 
 def _related(question: str, cands: list[Candidate], passages: list[Passage],

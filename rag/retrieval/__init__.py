@@ -30,6 +30,7 @@ from .keyword import (
     open_keyword_index,
     register_keyword_index,
 )
+from .lead_in import widen
 from .story_collapse import collapse
 
 __all__ = ["Candidate", "KeywordIndex", "KeywordSearcher", "Query", "Retriever", "STAGES",
@@ -130,5 +131,6 @@ class Retriever:
         ranked.sort(key=lambda c: c.score, reverse=True)
         if self.stories is not None and s.collapse_stories:
             ranked = collapse(ranked, self.stories)
-        return [c.chunk.passage(c.score, c.dense, c.keyword)
-                for c in ranked[:query.top_k or s.top_k]]
+        passages = [c.chunk.passage(c.score, c.dense, c.keyword)
+                    for c in ranked[:query.top_k or s.top_k]]
+        return widen(passages, self.store) if s.lead_in else passages

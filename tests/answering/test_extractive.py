@@ -24,6 +24,10 @@ ARTICLES = [
              "recalled, the safety commission said Monday. The swings were sold at major "
              "retailers for years. The recall affects 2 million MamaRoo swings and 220,000 "
              "RockaRoo rockers, according to the commission."},
+    {"id": "number", "date": "2022-10-28", "source": "cnn.com", "title": "5 things to know",
+     "text": "Here is what you need to know today.\n\nTODAY’S NUMBER\n\n9%\n\nThat’s how "
+             "much plastic in the US is actually recycled, according to the Environmental "
+             "Protection Agency."},
 ]
 SHOW_Q = "Which wildly popular show was recently green lit for a new season?"
 
@@ -66,3 +70,15 @@ def test_a_number_question_gets_the_sentence_with_the_number(bot):
     answer = bot.ask("Approximately how many baby swings were recalled?")
     assert not answer.abstained
     assert "2 million" in answer.citations[0].quote
+
+
+def test_a_sentence_that_points_back_is_led_by_the_one_it_points_to(bot):
+    # "That’s how much ..." says nothing without the figure before it, however short
+    answer = bot.ask("How much plastic in the US is actually recycled?")
+    assert not answer.abstained
+    assert answer.text.startswith("9% [1] That’s how much plastic")
+    assert [c.quote for c in answer.citations[:2]] == [
+        "9%", "That’s how much plastic in the US is actually recycled, according to the "
+              "Environmental Protection Agency."]
+    text = ARTICLES[-1]["text"]
+    assert all(text[c.start:c.end] == c.quote for c in answer.citations)

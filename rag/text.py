@@ -332,9 +332,10 @@ def _segment_block(text: str, start: int, end: int, tok, out: list[tuple[int, in
         pos = run_end
 
 
-# A sentence that opens with a pronoun, or "That’s / This is ..." standing for what was said
-# before it: without that sentence it does not say who or what.
-_POINTS_BACK = re.compile(r"\s*(?:(?:He|She|They|It|His|Her|Their|Its|Him|Them)\b"
+# A sentence that opens with a pronoun for a person or group, or "That’s / This is ..."
+# standing for what was said before it: without that sentence it does not say who or what.
+# Not "It": as often "It now costs ..." or "It comes as ..." as a thing named before.
+_POINTS_BACK = re.compile(r"\s*(?:(?:He|She|They|His|Her|Their|Him|Them)\b"
                           r"|(?:That|This|These|Those)(?:[’']s\b|\s+(?:is|was|are|were)\b))")
 
 

@@ -49,6 +49,10 @@ class Passage:
     url: str = ""
     dense_score: float | None = None
     bm25_score: float | None = None
+    # Characters at the start of ``text`` that precede the retrieved chunk: the sentence a
+    # chunk opening with "He ..." points back to (rag/retrieval/lead_in.py). Context for the
+    # answer, not a candidate answer of its own.
+    lead: int = 0
 
 
 @dataclass

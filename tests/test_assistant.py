@@ -16,6 +16,8 @@ def test_ikaros_answer_cites_the_seed_sentence(corpus_assistant):
     assert "[1]" in answer.text
     cited = [c for c in answer.citations if "112 arrests" in c.quote]
     assert cited and cited[0].doc_id == SEED_ID and cited[0].date == "2012-06-21"
+    # that sentence and nothing else: "She said that ..." is not led by who "she" is
+    assert len(answer.citations) == 1 and answer.text.startswith("She said that operation")
     article = corpus_assistant.article(SEED_ID)
     for c in answer.citations:
         assert article.text[c.start:c.end] == c.quote

@@ -269,12 +269,13 @@ def test_memos_stay_bounded_on_a_long_run(monkeypatch):
     ("That’s how much plastic is recycled.", True),
     ("That's the monthly fee Twitter is considering.", True),
     ("This is the first time the trio will be together.", True),
-    ("It’s the first time since 2015.", True),
+    ("It’s the first time since 2015.", False),
+    ("It now costs $310,605 to raise a child.", False),
     ("Their new single is out Friday.", True),
     ("This week's cascade of resignations was sparked by revelations.", False),
     ("That decision was made on Monday.", False),
     ("Hewlett-Packard reported earnings.", False),
-    ("Its", True),
+    ("Them", True),
     ("The band announced a tour.", False),
 ])
 def test_points_back(sentence, expected):

@@ -24,6 +24,10 @@ from .question import AnswerType, answer_type, holds_new_answer, question_words,
 _MIN_CHARS = 25
 _MAX_CHARS = 1200
 _CACHE_SIZE = 50_000  # sentence vectors kept (about 80 MB at 384 dims)
+# "She said that ...", "He told reporters ...": a pronoun that only names who is speaking.
+_ATTRIBUTED = re.compile(r"\s*(?:He|She|They)\s+(?:also\s+)?(?:said|says|told|added|noted|"
+                         r"stated|explained|wrote|argued|warned|estimated|confirmed)\b")
+_WHO = re.compile(r"\s*(?:who|whom|whose)\b", re.I)
 
 
 @dataclass
@@ -69,6 +73,8 @@ class ExtractiveAnswerer:
         out: list[Candidate] = []
         for rank, p in enumerate(passages[:max_passages]):
             for a, b in sentence_spans(p.text):
+                if a < p.lead:
+                    continue  # context before the chunk: quoted only as what it points to
                 key = (p.doc_id, p.start + a)
                 text = p.text[a:b]
                 if key in seen or not (_MIN_CHARS <= len(text) <= _MAX_CHARS):
@@ -208,11 +214,18 @@ class ExtractiveAnswerer:
                 continue  # adds nothing asked for, or speaks of something else
             told |= new
             chosen.append(c)
-        # read in the article's order, within the answer's length
-        for _ in range(2):  # "It’s the first time ..." may point back to one that does too
-            before = antecedent(chosen[0])
-            if before is None:
+        # A sentence that points back ("He will become ...", "That’s how much ...") is led by
+        # the one it points to when that one holds what is asked ("Sunak ...", "9%"), read in
+        # the article's order; not "She said that ...": who said it is not what was asked.
+        lead_told = answer_phrases(question, best.text)
+        for _ in range(2):  # "They are ..." may point back to one that does too
+            if _ATTRIBUTED.match(chosen[0].text) and not _WHO.match(question):
                 break
+            before = antecedent(chosen[0])
+            new = answer_phrases(question, before.text) if before is not None else set()
+            if kind is AnswerType.OTHER or not new or new <= lead_told:
+                break
+            lead_told |= new
             rest = [c for c in chosen if c.start != before.start]  # chosen already: move it
             chosen = [before, *rest][:max(2, s.max_answer_sentences)]
         return compose(question, chosen, passages)

@@ -46,4 +46,4 @@ def _widened(p: Passage, text: str | None) -> Passage:
     a, b = spans[-1]
     if text[lo + b:p.start].strip() or (a == 0 and lo > 0):
         return p  # the passage starts mid-sentence, or the sentence is longer than the look
-    return replace(p, text=text[lo + a:p.end], start=lo + a)
+    return replace(p, text=text[lo + a:p.end], start=lo + a, lead=p.lead + p.start - (lo + a))

@@ -185,6 +185,17 @@ class Evaluator:
             self._articles[key] = None if art is None else art.text
         return self._articles[key]
 
+    def copies_of_gold(self, bot, gold: list[str]) -> dict[str, str]:
+        """Near-copies of the gold articles (one story, rag/stories.py: the same text under
+        another URL or from another outlet) -> the gold article each stands for. Retrieval
+        returns one copy of a story, the earliest full one, so a copy found in place of the
+        gold one counts as that gold article."""
+        lookup = bot.story_lookup
+        story = lookup.story_of(gold)
+        members = lookup.members(set(story.values()))
+        return {m["doc_id"]: g for g in gold if g in story
+                for m in members.get(story[g], []) if m["doc_id"] not in gold}
+
     # --- running ---
 
     def run(self, out: str | Path | None = None) -> EvalReport:
@@ -246,6 +257,7 @@ class Evaluator:
             as_of = turn.date if (cfg.use_dates and turn.date) else None
             t0 = time.perf_counter()
             ans = session.ask(turn.question, as_of=as_of)
+            gold = {*turn.gold_doc_ids, *self.copies_of_gold(bot, turn.gold_doc_ids)}
             row = {"config": cfg.name, "set": "conversation", "id": turn.id,
                    "conversation": conv.id, "turn": i + 1, "question": turn.question,
                    "answers": turn.answers, "gold_doc_ids": turn.gold_doc_ids,
@@ -253,7 +265,7 @@ class Evaluator:
                    "answer": ans.text, "status": ans.status, "abstained": ans.abstained,
                    "contains_answer": (not ans.abstained
                                        and contains_answer(ans.text, turn.answers)),
-                   "cites_gold": any(c.doc_id in turn.gold_doc_ids for c in ans.citations)}
+                   "cites_gold": any(c.doc_id in gold for c in ans.citations)}
             if i and turn.standalone:
                 alone = bot.ask(turn.standalone, as_of=as_of, mode=cfg.mode)
                 row["standalone"] = turn.standalone
@@ -280,14 +292,17 @@ class Evaluator:
         ranked = unique_in_order(p.doc_id for p in passages)[:DEPTH]
         row["ranked_doc_ids"] = ranked
         if answerable:
+            copies = self.copies_of_gold(bot, q.gold_doc_ids)
+            row["gold_copies"] = sorted(copies)
             gold = q.gold_doc_ids
+            ranked = unique_in_order(copies.get(d, d) for d in ranked)  # a copy counts as gold
             row["gold_rank"] = first_gold_rank(ranked, gold)
             row["retrieval"] = {f"hit@{k}": hit_at_k(ranked, gold, k) for k in KS}
             row["retrieval"].update({"mrr@10": mrr_at_k(ranked, gold), "ndcg@10":
                                      ndcg_at_k(ranked, gold), "recall@10":
                                      recall_at_k(ranked, gold)})
             row["hit_curve"] = [hit_at_k(ranked, gold, k) for k in range(1, DEPTH + 1)]
-            gold_texts = [t for t in (self.article_text(bot, g) for g in gold) if t]
+            gold_texts = [t for t in (self.article_text(bot, g) for g in q.gold_doc_ids) if t]
             row["answer_in_gold"] = bool(q.answers) and any(
                 contains_answer(t, q.answers) for t in gold_texts)
         if not self.answers:
@@ -299,9 +314,10 @@ class Evaluator:
         row["abstained"] = bool(ans.abstained)
         row["answer"] = ans.text
         cites = []
+        gold_ids = {*q.gold_doc_ids, *row.get("gold_copies", [])}
         for c in ans.citations:
             text = self.article_text(bot, c.doc_id)
-            gold = c.doc_id in set(q.gold_doc_ids)
+            gold = c.doc_id in gold_ids
             cites.append({"n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end,
                           "gold": gold,
                           "verbatim": text is not None and text[c.start:c.end] == c.quote,

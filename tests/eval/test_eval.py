@@ -286,3 +286,32 @@ def test_conversation_lines_are_read_with_their_turns(tmp_path):
     assert conv.is_conversation and [t.id for t in conv.turns] == ["c1#1", "c1#2"]
     assert conv.turns[1].standalone == "Who created Squid Game?"
     assert conv.turns[1].date == "2022-06-12"
+
+
+def test_a_copy_of_the_gold_article_counts_as_gold(tmp_path):
+    # One wire story under two ids a day apart: retrieval gives the earliest copy (story
+    # collapse); the question names the later one as gold. Real model, real Chroma.
+    text = ("The harbour authority reopened the north pier on Monday after six weeks of storm "
+            "repairs that cost 4.2 million dollars, the authority said in a statement. Ferries "
+            "to the islands resumed the same afternoon, and the pier's cafe will reopen in May.")
+    articles = [
+        {"id": "wire-1", "date": "2022-06-10", "source": "Wire", "title": "North pier reopens",
+         "text": text},
+        {"id": "wire-2", "date": "2022-06-11", "source": "Post", "title": "North pier reopens",
+         "text": text},
+        {"id": "budget", "date": "2022-06-12", "source": "Wire", "title": "Library budget",
+         "text": "The city council approved a budget that raises library funding by ten "
+                 "percent and hires four librarians for the branch libraries next year."},
+    ]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles))
+    (tmp_path / "q.jsonl").write_text(json.dumps(
+        {"id": "q1", "question": "How much did the north pier storm repairs cost?",
+         "answers": ["4.2 million dollars"], "gold_doc_ids": ["wire-2"]}) + "\n")
+    ev = Evaluator(tmp_path / "a.jsonl", tmp_path / "q.jsonl", configs=["default"],
+                   index_dir=tmp_path / "index", progress=False)
+    report = ev.run(tmp_path / "out")
+    rows = [json.loads(line) for line in open(tmp_path / "out" / "questions.jsonl")]
+    assert rows[0]["ranked_doc_ids"][0] == "wire-1"  # the copy, not the gold id
+    assert rows[0]["gold_copies"] == ["wire-1"]
+    assert report.configs["default"].retrieval["hit@1"] == 1.0
+    assert rows[0]["citations"] and all(c["gold"] for c in rows[0]["citations"])

@@ -27,6 +27,10 @@ _CACHE_SIZE = 50_000  # sentence vectors kept (about 80 MB at 384 dims)
 # "She said that ...", "He told reporters ...": a pronoun that only names who is speaking.
 _ATTRIBUTED = re.compile(r"\s*(?:He|She|They)\s+(?:also\s+)?(?:said|says|told|added|noted|"
                          r"stated|explained|wrote|argued|warned|estimated|confirmed)\b")
+_WHICH = re.compile(r"\s*(?:which|what)\s+((?:[\w’'-]+\s+){1,3})", re.I)
+_NOT_NOUN = frozenset("is was are were did does do has have had will would can could the a an of "
+                      "to in on for new".split())
+_STATEMENT = re.compile(r"\w+\s+\w+\s+\w+.*[.!?][”’\"')]*$", re.S)  # words, then a full stop
 _WHO = re.compile(r"\s*(?:who|whom|whose)\b", re.I)
 
 
@@ -221,7 +225,7 @@ class ExtractiveAnswerer:
         for _ in range(2):  # "They are ..." may point back to one that does too
             if _ATTRIBUTED.match(chosen[0].text) and not _WHO.match(question):
                 break
-            before = antecedent(chosen[0])
+            before = antecedent(chosen[0], question)
             new = answer_phrases(question, before.text) if before is not None else set()
             if kind is AnswerType.OTHER or not new or new <= lead_told:
                 break
@@ -231,11 +235,31 @@ class ExtractiveAnswerer:
         return compose(question, chosen, passages)
 
 
-def antecedent(best: Candidate) -> Candidate | None:
+def _describes_asked(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` speaks of what a "Which <words> <thing> ..." question asks for as
+    "the <words> ... <thing>" ("the wildly popular South Korean show"), which the sentence
+    before it names. Two words of the question's description at least: "the country" alone is
+    as often said beside the name."""
+    m = _WHICH.match(question)
+    if not m:
+        return False
+    words = []
+    for w in m.group(1).lower().split():
+        if not w.isalpha() or w in _NOT_NOUN:
+            break
+        words.append(w)
+    if len(words) < 2:
+        return False
+    pattern = r"\bthe\s+" + r"\s+(?:[\w’'-]+\s+){0,2}".join(map(re.escape, words)) + r"\b"
+    return re.search(pattern, sentence, re.I) is not None
+
+
+def antecedent(best: Candidate, question: str = "") -> Candidate | None:
     """The sentence before ``best`` in its passage when ``best`` opens by pointing back to it
     ("He will become ...": who?); retrieval widens such a passage to hold it
     (rag/retrieval/lead_in.py)."""
-    if not points_back(best.text):
+    described = not points_back(best.text)
+    if described and not (question and _describes_asked(question, best.text)):
         return None
     p = best.passage
     prev = None
@@ -247,6 +271,8 @@ def antecedent(best: Candidate) -> Candidate | None:
     if prev is None or not any(ch.isalnum() for ch in p.text[prev[0]:prev[1]]):
         return None
     a, b = prev
+    if described and not _STATEMENT.search(p.text[a:b]):
+        return None  # a dateline or a heading names no show
     return Candidate(p, p.start + a, p.start + b, p.text[a:b], best.rank)
 
 

@@ -48,6 +48,8 @@ def test_a_quiz_question_in_an_article_is_never_quoted_as_the_answer(bot):
     assert answer.citations and all("?" not in c.quote for c in answer.citations)
     assert {c.doc_id for c in answer.citations} == {"squid"}
     assert "green lit for a second season" in answer.text
+    # "the wildly popular South Korean show" is named in the sentence before: that one leads
+    assert answer.text.startswith("“Squid Game” is officially coming back. [1]")
 
 
 def test_a_question_about_recent_news_is_not_answered_from_stale_articles(bot):
@@ -82,3 +84,15 @@ def test_a_sentence_that_points_back_is_led_by_the_one_it_points_to(bot):
               "Environmental Protection Agency."]
     text = ARTICLES[-1]["text"]
     assert all(text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_a_description_of_a_single_word_does_not_pull_the_sentence_before():
+    # "Which show ..." with "the show" in the best sentence: two words of the description at
+    # least, else "the country" beside "Sri Lanka" would pull in a dateline or a heading
+    from rag.answering.extractive import _describes_asked
+
+    assert _describes_asked("Which wildly popular show was green lit?",
+                            "Netflix said the wildly popular South Korean show is back.")
+    assert not _describes_asked("Which show was green lit?", "Netflix said the show is back.")
+    assert not _describes_asked("Which wildly popular show was green lit?",
+                                "Netflix said the show is back.")

@@ -96,3 +96,21 @@ def test_a_description_of_a_single_word_does_not_pull_the_sentence_before():
     assert not _describes_asked("Which show was green lit?", "Netflix said the show is back.")
     assert not _describes_asked("Which wildly popular show was green lit?",
                                 "Netflix said the show is back.")
+
+
+def test_page_furniture_is_never_a_candidate():
+    # links to other stories, video teasers and bullets around an article's text
+    from rag.answering.extractive import ExtractiveAnswerer
+    from rag.config import Settings
+    from rag.types import Passage
+
+    text = ("Last week:'Uncharted' wins holiday box office with $51M, riding the appeal of Tom "
+            "Holland.\n\n►Related: Google Trends lists the most popular Halloween costumes of "
+            "2022.\n\nMUST WATCH Record-breaking heat for parts of California 02:00\n\n"
+            "•Former name: World Wrestling Federation and more besides\n\n"
+            "The new film led the box office this weekend with $143 million in ticket sales. "
+            "Analysts said: “It was a strong opening for the studio this year.”")
+    reader = ExtractiveAnswerer(None, Settings().answer)
+    got = [c.text for c in reader.candidates([Passage("c", "d", text, 0, len(text), 1.0)])]
+    assert got == ["The new film led the box office this weekend with $143 million in ticket "
+                   "sales.", "Analysts said: “It was a strong opening for the studio this year.”"]

@@ -132,6 +132,27 @@ def years_of(text: str) -> set[str]:
     return set(_YEAR_OF.findall(text))
 
 
+# A question about the days of its own news ("this week", "on Monday", "recently"), and a
+# sentence that dates what it tells ("visiting Borneo in November 2017", "on Sept. 26, 2022").
+_THIS_WEEK = re.compile(r"\b(?:this|last|past) (?:week|weekend)\b|\b(?:on|this|last) (?:monday"
+                        r"|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b(?:recently"
+                        r"|yesterday|today|tonight)\b|\bthe past (?:few )?days\b", re.I)
+_DATED = re.compile(r"\b(?:in|on|during)\s+(?:(?:early|late|mid-?)\s*)?(?:(?:jan|feb|mar|apr"
+                    r"|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2},?\s+)?)?"
+                    r"(1[89]\d\d|20\d\d)\b(?![-–/]\d)", re.I)
+
+
+def stale_for_this_week(question: str, sentence: str, article_date: str) -> str:
+    """The year ``sentence`` dates its fact to, when the question asks about the days of the
+    news and that year is before its article's ("in November 2017" in a 2022 article: a file
+    photo, a look back); else ""."""
+    year = article_date[:4]
+    if not (year.isdigit() and _THIS_WEEK.search(question)) or years(question):
+        return ""
+    said = set(_DATED.findall(sentence))
+    return max(said) if said and max(said) < year else ""
+
+
 # "on Monday", "this week": a sentence that tells of its own article's days.
 _NOW = re.compile(r"\b(?:on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
                   r"|this (?:week|weekend|morning|month)|today|yesterday|tonight|last week)\b",
@@ -499,6 +520,9 @@ def check(question: str, sentence: str, around: str, article_text: str,
     other = ordinal_mismatch(question, sentence)
     if other:
         return Verdict(False, f"it speaks of the {other}")
+    old = stale_for_this_week(question, sentence, article_date)
+    if old:
+        return Verdict(False, f"it tells of {old}, not of the days of its article")
     other = name_mismatch(question, sentence)
     if other:
         return Verdict(False, f"it speaks of {other}")

@@ -294,3 +294,31 @@ def test_a_sentence_that_only_repeats_the_question_does_not_answer():
 def test_focus_marks_the_answer_phrase(question, sentence, phrase):
     span = focus_span(question, sentence)
     assert (sentence[span[0]:span[1]] if span else None) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,date,expected", [
+    ("Which African country did King Charles visit this week?",
+     "Charles and Camilla ride on a raft while visiting the island of Borneo in November 2017.",
+     "2022-11-01", "2017"),
+    ("US household debt passed which massive figure this week?",
+     "Household debt increased by $1 trillion in 2021, the biggest annual increase since 2007.",
+     "2022-08-02", "2021"),
+    # the article's own year, no year, or a question that names a year: not stale
+    ("Which currency recently plummeted to a record low?",
+     "The British pound crashed to a record low on Monday, September 26, 2022.", "2022-09-26", ""),
+    ("Which currency recently plummeted to a record low?",
+     "The British pound crashed to a record low against the US dollar on Monday.",
+     "2022-09-26", ""),
+    ("Who won the 2021 contest this week?", "She won the title in 2021.", "2022-07-04", ""),
+    # a question about last year, not this week
+    ("How much did household debt grow last year?", "Debt grew by $1 trillion in 2021.",
+     "2022-02-08", ""),
+])
+def test_a_sentence_dated_before_its_article_does_not_answer_this_weeks_news(
+        question, sentence, date, expected):
+    from rag.answering import constraints
+
+    assert constraints.stale_for_this_week(question, sentence, date) == expected
+    if expected:
+        verdict = constraints.check(question, sentence, "", f"{question} {sentence}", date)
+        assert not verdict.ok and expected in verdict.reason

@@ -108,6 +108,7 @@ def test_page_furniture_is_never_a_candidate():
             "Holland.\n\n►Related: Google Trends lists the most popular Halloween costumes of "
             "2022.\n\nMUST WATCH Record-breaking heat for parts of California 02:00\n\n"
             "•Former name: World Wrestling Federation and more besides\n\n"
+            "Video Ad Feedback Judge admonishes Alex Jones during trial 03:40 - Source: CNN\n\n"
             "The new film led the box office this weekend with $143 million in ticket sales. "
             "Analysts said: “It was a strong opening for the studio this year.”")
     reader = ExtractiveAnswerer(None, Settings().answer)

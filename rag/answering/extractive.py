@@ -94,7 +94,7 @@ class ExtractiveAnswerer:
                 if sum(ch.isalpha() for ch in text) < 0.5 * len(text):
                     continue  # tables and figures read badly as answers
                 if _FURNITURE.match(text):
-                    continue  # a link to another story, a video teaser, a photo credit
+                    continue  # a link to another story, a video teaser, a bullet
                 seen.add(key)
                 out.append(Candidate(p, p.start + a, p.start + b, text, rank))
         return out
@@ -264,8 +264,9 @@ def _describes_asked(question: str, sentence: str) -> bool:
 
 def antecedent(best: Candidate, question: str = "") -> Candidate | None:
     """The sentence before ``best`` in its passage when ``best`` opens by pointing back to it
-    ("He will become ...": who?); retrieval widens such a passage to hold it
-    (rag/retrieval/lead_in.py)."""
+    ("He will become ...": who?; retrieval widens such a passage to hold it, see
+    rag/retrieval/lead_in.py), or names what ``question`` asks for only by its description
+    ("the wildly popular South Korean show")."""
     described = not points_back(best.text)
     if described and not (question and _describes_asked(question, best.text)):
         return None
@@ -279,8 +280,8 @@ def antecedent(best: Candidate, question: str = "") -> Candidate | None:
     if prev is None or not any(ch.isalnum() for ch in p.text[prev[0]:prev[1]]):
         return None
     a, b = prev
-    if described and not _STATEMENT.search(p.text[a:b]):
-        return None  # a dateline or a heading names no show
+    if _FURNITURE.match(p.text[a:b]) or described and not _STATEMENT.search(p.text[a:b]):
+        return None  # a link to another story; a dateline or a heading names no show
     return Candidate(p, p.start + a, p.start + b, p.text[a:b], best.rank)
 
 

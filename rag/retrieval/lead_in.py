@@ -28,7 +28,7 @@ def widen(passages: list[Passage], store) -> list[Passage]:
             if p.doc_id not in texts:
                 article = store.get_article(p.doc_id)
                 texts[p.doc_id] = article.text if article else None
-            # twice at most: "It’s the first time ... They are dropping ..."
+            # twice at most: the sentence before may point back too ("She ... They ...")
             p = _widened(p, texts[p.doc_id])
             if points_back(p.text):
                 p = _widened(p, texts[p.doc_id])

@@ -216,6 +216,7 @@ class ExtractiveAnswerer:
         # asked kind that the answer does not hold yet (issue 10: never padding).
         kind = answer_type(question)
         told = answer_phrases(question, best.text)
+        lead_told = set(told)  # what the best sentence itself says (told grows below)
         for c in [*same, *other]:
             if len(chosen) >= s.max_answer_sentences:
                 break
@@ -229,7 +230,6 @@ class ExtractiveAnswerer:
         # A sentence that points back ("He will become ...", "That’s how much ...") is led by
         # the one it points to when that one holds what is asked ("Sunak ...", "9%"), read in
         # the article's order; not "She said that ...": who said it is not what was asked.
-        lead_told = answer_phrases(question, best.text)
         for _ in range(2):  # "They are ..." may point back to one that does too
             if _ATTRIBUTED.match(chosen[0].text) and not _WHO.match(question):
                 break

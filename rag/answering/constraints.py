@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text import tokenize
+from ..text import points_back, tokenize
+from .question import AnswerType, holds_new_answer, question_words
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december"]
@@ -53,7 +54,8 @@ _AUX = r"(?:did|does|do|were|was|are|is|have|has|had|will|would|can|could|should
 _IRREGULAR = (r"(?:took|made|won|got|ate|saw|gave|went|bought|sold|built|paid|left|lost|hit|ran"
               r"|drew|held|brought|caught|found|kept|spent|told|wrote|became|came|fell|grew"
               r"|rose|sent|shot|stood|struck|flew|chose|drove|broke|began|forgot|threw|wore)")
-_COUNT_Q = re.compile(rf"\bhow many\s+(.+?)\s+(?:{_AUX}|{_IRREGULAR}|[a-z]+ed)\b", re.I)
+# "how many rounds of voting?" has no verb after the counted thing: the question mark ends it.
+_COUNT_Q = re.compile(rf"\bhow many\s+(.+?)(?:\s+(?:{_AUX}|{_IRREGULAR}|[a-z]+ed)\b|\s*\?)", re.I)
 _DIGITS = re.compile(r"\d[\d,.]*")
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
@@ -308,6 +310,10 @@ _DAY_OF_MONTH = re.compile(
     r"\b(?:" + "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?\s+"
     r"\d{1,2}(?:st|nd|rd|th)?\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:"
     + "|".join(MONTHS) + r")\b|\b\d{1,2}/\d{1,2}\b", re.I)
+# "Which day ...": a weekday, a day of a month or a named day ("Labor Day").
+_DAY_Q = re.compile(r"\b(?:what|which) day\b", re.I)
+_DAY = re.compile(r"(?i:\b(?:" + "|".join(WEEKDAYS) + r"|today|yesterday|tomorrow)\b)"
+                  r"|\b[A-Z][\w’']+ Day\b")
 _RATIO_Q = re.compile(r"\bwhat ratio\b", re.I)
 _RATIO = re.compile(r"\b\w+-for-\w+\b|\b\d+\s*(?::|to)\s*\d+\b", re.I)
 
@@ -318,6 +324,8 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
     (a sentence about receiving touchdowns does not say how many receiving yards)."""
     if _DATE_Q.search(question) and not _DAY_OF_MONTH.search(sentence):
         return Verdict(False, "it gives no date")
+    if _DAY_Q.search(question) and not (_DAY.search(sentence) or _DAY_OF_MONTH.search(sentence)):
+        return Verdict(False, "it gives no day")
     if _RATIO_Q.search(question) and not _RATIO.search(sentence):
         return Verdict(False, "it gives no ratio")
     if (_MONEY_Q.search(question) or _PRICE_Q.search(question)) \
@@ -333,6 +341,57 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         if len(thing) >= 3 and thing not in _ANY_NOUN and not counts(sentence, thing):
             return Verdict(False, f"it gives no number of {thing}s")
     return Verdict(True)
+
+
+# "Which state ...", "which automaker ...", "what is its name": things known by their names,
+# so the answering sentence names one that the question does not ("The logo was last tweaked
+# in 2019" does not say which automaker). Kinds whose answer may be a common noun ("which food
+# item", "what type of ...") are not in the list.
+_NAMED = frozenset(
+    "country countries state states city cities town company companies firm firms airline "
+    "airlines automaker automakers carmaker team teams club university college nation nations "
+    "island region province county landmark airport platform app network bank newspaper "
+    "magazine agency brand retailer chain restaurant league party museum river lake volcano "
+    "hurricane typhoon cyclone singer rapper actor actress athlete celebrity player "
+    "quarterback billionaire politician lawmaker senator governor candidate".split())
+_WHICH_HEAD = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s+){0,3}[\w’'-]+)", re.I)
+_NAME_Q = re.compile(r"\bwhat(?:'s|’s| is| was| were| are)? (?:its|his|her|their|the) names?\b",
+                     re.I)
+
+
+def asks_a_name(question: str) -> str:
+    """The named kind of thing the question asks which one of ("Which US state ..." ->
+    "state", "What is its name?" -> "name"), else ""."""
+    if _NAME_Q.search(question):
+        return "name"
+    for m in _WHICH_HEAD.finditer(question):
+        for w in m.group(1).lower().split():
+            if w in _STOP_HEAD:
+                break
+            if w in _NAMED:
+                return w
+    return ""
+
+
+_STOP_HEAD = frozenset(
+    "did does do were was are is have has had will would can could should must might may of "
+    "in on at to for from by with that who whose type types kind kinds sort".split())
+
+
+def names_something(question: str, sentence: str, article_text: str) -> bool:
+    """Whether ``sentence`` names something the question does not: a capitalised word past
+    its first (or a first word that its article never writes in lower case), or a quoted
+    title."""
+    qw = question_words(question)
+    if holds_new_answer(sentence, qw, AnswerType.ENTITY):
+        return True
+    first = re.match(r"\W*([A-Z][\w’'-]*)", sentence)
+    if not first:
+        return False
+    word = _bare(first.group(1))
+    low = word.lower()
+    return (low not in qw and low not in _NOT_NAMES
+            and not re.search(rf"\b{re.escape(low)}\b", article_text))
 
 
 # "GM has not said how much ...", "LinkedIn does not disclose an estimate of ...": the article
@@ -526,4 +585,10 @@ def check(question: str, sentence: str, around: str, article_text: str,
     other = name_mismatch(question, sentence)
     if other:
         return Verdict(False, f"it speaks of {other}")
+    kind = asks_a_name(question)
+    # "He ..." and "The airline said ..." stand for one named before them.
+    if kind and not points_back(sentence) and not re.search(
+            rf"\b(?:the|this|that|its) {kind.rstrip('s')}", sentence, re.I) \
+            and not names_something(question, sentence, article_text):
+        return Verdict(False, "it names none")
     return kind_of_answer(question, sentence)

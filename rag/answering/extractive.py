@@ -28,11 +28,12 @@ _CACHE_SIZE = 50_000  # sentence vectors kept (about 80 MB at 384 dims)
 _ATTRIBUTED = re.compile(r"\s*(?:He|She|They)\s+(?:also\s+)?(?:said|says|told|added|noted|"
                          r"stated|explained|wrote|argued|warned|estimated|confirmed)\b")
 # Page furniture around an article's text: links to other stories ("►Related: ...",
-# "Last week:'Uncharted' wins ..."), video teasers ("MUST WATCH ...", "Video Ad Feedback ...
-# 05:57 - Source: CNN"), bullets. Not photo captions: "... Students carry an Indian national
-# flag ahead of the country's 75th independence day celebrations" answers what it shows.
-_FURNITURE = re.compile(r"\s*(?:[►▶•]|MUST WATCH\b|READ MORE\b|Related:|Watch:|Video:"
-                        r"|Video Ad Feedback\b)|[\w'’ ]{3,40}:(?=['‘“A-Z])")
+# "Last week:'Uncharted' wins ..."), video teasers ("MUST WATCH ...", "JUST WATCHED ...
+# Replay More Videos", "Video Ad Feedback ... 05:57 - Source: CNN"), bullets. Not photo
+# captions: "... Students carry an Indian national flag ahead of the country's 75th
+# independence day celebrations" answers what it shows.
+_FURNITURE = re.compile(r"\s*(?:[►▶•]|MUST WATCH\b|JUST WATCHED\b|READ MORE\b|Related:|Watch:"
+                        r"|Video:|Video Ad Feedback\b)|[\w'’ ]{3,40}:(?=['‘“A-Z])")
 _WHICH = re.compile(r"\s*(?:which|what)\s+((?:[\w’'-]+\s+){1,3})", re.I)
 _NOT_NOUN = frozenset("is was are were did does do has have had will would can could the a an of "
                       "to in on for new".split())

@@ -4,6 +4,7 @@ and the answer phrase inside a quote (focus.py): pure functions."""
 import pytest
 
 from rag.answering.constraints import (
+    asks_a_name,
     check,
     counted,
     figures,
@@ -13,6 +14,7 @@ from rag.answering.constraints import (
     months,
     name_mismatch,
     names,
+    names_something,
     ordinal_mismatch,
     quarters,
     restates,
@@ -322,3 +324,54 @@ def test_a_sentence_dated_before_its_article_does_not_answer_this_weeks_news(
     if expected:
         verdict = constraints.check(question, sentence, "", f"{question} {sentence}", date)
         assert not verdict.ok and expected in verdict.reason
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Which automaker is changing its iconic logo?", "automaker"),
+    ("Which US state raises the most turkeys?", "state"),
+    ("A tropical storm is dumping rainfall across the Southeast. What is its name?", "name"),
+    ("Which NFL team won the Super Bowl for the second year in a row?", "team"),
+    # kinds whose answer may be a common noun
+    ("Which food item will soon be added to McDonald's menus?", ""),
+    ("What type of company is it?", ""),
+    ("Who won the race?", ""),
+])
+def test_which_questions_that_ask_for_a_name(question, kind):
+    assert asks_a_name(question) == kind
+
+
+def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
+    article = "the logo was last tweaked in 2019. the company said."
+    q = "Which automaker is changing its iconic logo?"
+    assert not names_something(q, "The logo was last tweaked in 2019.", article)
+    verdict = check(q, "The logo was last tweaked in 2019.", "", article, "2022-06-01")
+    assert not verdict.ok and verdict.reason == "it names none"
+    # a name past the first word, a first word the article never writes in lower case, a title
+    assert check(q, "The brand of Fiat changed its logo.", "", article, "2022-06-01").ok
+    assert check(q, "Jaguar is changing its logo.", "", article, "2022-06-01").ok
+    assert check("Which film won?", "The winner was “the whale” by a wide margin.", "",
+                 article, "2022-06-01").ok
+    # a first word that is an ordinary word of the article is no name
+    assert not check(q, "Logo changes are rare.", "", "logo changes are rare", "").ok
+    # "He ..." and "The automaker ..." stand for one named before them
+    assert check("Which senator resigned?", "He resigned on Monday after the vote.", "", "",
+                 "").ok
+    assert check(q, "The automaker said it would change the logo.", "", article, "").ok
+
+
+@pytest.mark.parametrize("question, sentence, ok", [
+    ("Kevin McCarthy was elected speaker after how many rounds of voting?",
+     "McCarthy reached out to Speaker Pelosi after the attack.", False),
+    ("Kevin McCarthy was elected speaker after how many rounds of voting?",
+     "McCarthy won after 15 rounds of voting.", True),
+    ("Which day this week marked the unofficial end of summer?",
+     "The official start of summer this week was marked by heat.", False),
+    ("Which day this week marked the unofficial end of summer?",
+     "Labor Day marks the unofficial end of summer.", True),
+    ("Which day this week marked the unofficial end of summer?",
+     "Summer ended on Monday for most schools.", True),
+    ("Which day this week marked the unofficial end of summer?",
+     "Summer ended on Sept. 5 for most schools.", True),
+])
+def test_rounds_and_days_are_answered_by_a_count_and_a_day(question, sentence, ok):
+    assert kind_of_answer(question, sentence).ok is ok

@@ -107,6 +107,7 @@ def test_page_furniture_is_never_a_candidate():
     text = ("Last week:'Uncharted' wins holiday box office with $51M, riding the appeal of Tom "
             "Holland.\n\n►Related: Google Trends lists the most popular Halloween costumes of "
             "2022.\n\nMUST WATCH Record-breaking heat for parts of California 02:00\n\n"
+            "JUST WATCHED Record-breaking heat for parts of California Replay More Videos ...\n\n"
             "•Former name: World Wrestling Federation and more besides\n\n"
             "Video Ad Feedback Judge admonishes Alex Jones during trial 03:40 - Source: CNN\n\n"
             "The new film led the box office this weekend with $143 million in ticket sales. "

@@ -353,7 +353,9 @@ _NAMED = frozenset(
     "island region province county landmark airport platform app network bank newspaper "
     "magazine agency brand retailer chain restaurant league party museum river lake volcano "
     "hurricane typhoon cyclone singer rapper actor actress athlete celebrity player "
-    "quarterback billionaire politician lawmaker senator governor candidate".split())
+    "quarterback billionaire politician lawmaker senator governor candidate supermarket "
+    "supermarkets retailers school holiday show film movie series song album book novel "
+    "website".split())
 _WHICH_HEAD = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s+){0,3}[\w’'-]+)", re.I)
 _NAME_Q = re.compile(r"\bwhat(?:'s|’s| is| was| were| are)? (?:its|his|her|their|the) names?\b",
                      re.I)

@@ -245,6 +245,8 @@ def counted(question: str) -> str:
     if not m:
         return ""
     words = m.group(1).split()
+    if re.fullmatch(rf"{_AUX}|{_IRREGULAR}|[a-z]+ed", words[0], re.I):
+        return ""  # "how many watched ...": people, named by no noun
     if words[:1] == ["of"]:
         words = [w for w in words[1:] if w.lower() not in ("the", "a", "an", "its", "their")
                  and not _DIGITS.fullmatch(w)]

@@ -364,6 +364,9 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
      "McCarthy reached out to Speaker Pelosi after the attack.", False),
     ("Kevin McCarthy was elected speaker after how many rounds of voting?",
      "McCarthy won after 15 rounds of voting.", True),
+    # no noun after "how many": a number is enough
+    ("How many watched the final episode of the original series?",
+     "The last episode brought in a series record 19.3 million viewers in May of 2019.", True),
     ("Which day this week marked the unofficial end of summer?",
      "The official start of summer this week was marked by heat.", False),
     ("Which day this week marked the unofficial end of summer?",

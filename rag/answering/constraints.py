@@ -437,12 +437,15 @@ def ordinal_mismatch(question: str, sentence: str) -> str:
         stem = noun.rstrip("s")
         given = {_ORD_OF[m.group(1)] for m in re.finditer(
             rf"\b{_ORD}\s+(?:\w+\s+)?{re.escape(stem)}s?\b", low)}
-        if re.search(r"\b(?:opening|debut)\s+(?:\w+\s+)?" + re.escape(stem) + r"s?\b", low):
+        if re.search(r"\b(?:opening|debut|premiere)\s+(?:\w+\s+)?" + re.escape(stem) + r"s?\b",
+                     low):
             given.add(1)
+        # "the final episodes" is not "the second episode" (a second that is also the last is
+        # said so: the asked rank is then in the sentence too)
+        final = re.search(r"\b(?:final|last)\s+(?:\w+\s+)?" + re.escape(stem) + r"s?\b", low)
         said = {_ORD_OF[w] for w in _ORD_WORD.findall(low)}
-        if given and n not in said:
-            other = sorted(given)[0]
-            return f"{_ORDINALS[other - 1]} {noun}"
+        if (given or final) and n not in said:
+            return f"{_ORDINALS[min(given) - 1]} {noun}" if given else f"final {noun}"
     return ""
 
 
@@ -555,7 +558,9 @@ def check(question: str, sentence: str, around: str, article_text: str,
                                   f"{', '.join(sorted(qy))}")
     qq = quarters(question)
     if qq:
-        sq = quarters(near)
+        # the sentence and its neighbours, else the article: one that tells of the first and
+        # second quarters does not tell of the third
+        sq = quarters(near) or quarters(article_text)
         if sq and not (qq & sq):
             return Verdict(False, "it speaks of another quarter")
     qh = halves(question)

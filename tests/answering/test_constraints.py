@@ -207,6 +207,28 @@ def test_a_sentence_about_the_first_of_something_does_not_answer_for_the_second(
     assert not ordinal_mismatch(q, "The film made $60 million this weekend.")
     assert not ordinal_mismatch("Which film topped the box office for a third straight weekend?",
                                 "It topped the box office for the third straight weekend.")
+    # the final or last one, a premiere: another rank than the second
+    second = "How many US viewers watched the second episode of the show?"
+    assert ordinal_mismatch(second, "The series' final episodes drew 19.3 million viewers.") == \
+        "final episode"
+    assert ordinal_mismatch(second, "Its premiere episode drew 10 million viewers.") == \
+        "first episode"
+    assert not ordinal_mismatch(second, "The second and last episode drew 9 million viewers.")
+    assert not ordinal_mismatch("How many watched the final episode?",
+                                "The final episode drew 19.3 million viewers.")
+
+
+def test_an_article_that_tells_of_other_quarters_does_not_answer_for_this_one():
+    q = "How many subscribers did Netflix add in the third quarter of 2022?"
+    article = ("Netflix lost 200,000 subscribers in the first quarter of 2022 and expects to "
+               "lose 2 million in the second quarter. It has 221.6 million subscribers.")
+    s = "It has 221.6 million subscribers."
+    verdict = check(q, s, "", article, "2022-07-01")
+    assert not verdict.ok and verdict.reason == "it speaks of another quarter"
+    # an article that names no quarter, or the asked one, is not refused for it
+    assert check(q, s, "", "Netflix has 221.6 million subscribers in 2022.", "2022-07-01").ok
+    assert check(q, s, "", article + " In the third quarter it added 2.4 million.",
+                 "2022-10-20").ok
 
 
 def test_a_sentence_about_another_model_or_team_does_not_answer():

@@ -264,14 +264,18 @@ def _is_count(word: str) -> bool:
     """A number that can count something: not a year, not a clock time ("8:05"), not "one"
     of "one of the most active volcanoes" (the caller drops that)."""
     w = word.strip(".,;:()[]\"'“”")
+    if re.search(r"-times?$", w, re.I):
+        return False  # "a 13-time All-Star", "two-time major winner": how often, not how many
     if _DIGITS.search(w):
         return not _YEAR.fullmatch(w) and not re.search(r"\d:\d\d", w)
     return bool(_NUMBER_WORD.fullmatch(w))
 
 
 def _count_positions(words: list[str]) -> list[int]:
+    # "one of the most ...", "the No. 1 pick": no count
     return [i for i, w in enumerate(words) if _is_count(w)
-            and not (w.lower() == "one" and i + 1 < len(words) and words[i + 1] == "of")]
+            and not (w.lower() == "one" and i + 1 < len(words) and words[i + 1] == "of")
+            and not (i and words[i - 1].lower() == "no.")]
 
 
 def has_count(sentence: str) -> bool:
@@ -316,6 +320,11 @@ _DAY_OF_MONTH = re.compile(
 _DAY_Q = re.compile(r"\b(?:what|which) day\b", re.I)
 _DAY = re.compile(r"(?i:\b(?:" + "|".join(WEEKDAYS) + r"|today|yesterday|tomorrow)\b)"
                   r"|\b[A-Z][\w’']+ Day\b")
+# "How long ...": a length of time or of size ("18-foot-long", "200 years", "since 1992").
+_LONG_Q = re.compile(r"\bhow long\b", re.I)
+_LENGTH = re.compile(r"\b(?:feet|foot|ft|inch|inches|yards?|miles?|meters?|metres?|km|kilomet\w*"
+                     r"|centimet\w*|cm|mm|years?|months?|weeks?|days?|hours?|minutes?|seconds?"
+                     r"|decades?|century|centuries|since|until|overnight)\b", re.I)
 _RATIO_Q = re.compile(r"\bwhat ratio\b", re.I)
 _RATIO = re.compile(r"\b\w+-for-\w+\b|\b\d+\s*(?::|to)\s*\d+\b", re.I)
 
@@ -328,6 +337,8 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         return Verdict(False, "it gives no date")
     if _DAY_Q.search(question) and not (_DAY.search(sentence) or _DAY_OF_MONTH.search(sentence)):
         return Verdict(False, "it gives no day")
+    if _LONG_Q.search(question) and not _LENGTH.search(sentence):
+        return Verdict(False, "it gives no length of time or size")
     if _RATIO_Q.search(question) and not _RATIO.search(sentence):
         return Verdict(False, "it gives no ratio")
     if (_MONEY_Q.search(question) or _PRICE_Q.search(question)) \

@@ -386,6 +386,17 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
      "McCarthy reached out to Speaker Pelosi after the attack.", False),
     ("Kevin McCarthy was elected speaker after how many rounds of voting?",
      "McCarthy won after 15 rounds of voting.", True),
+    # "a 13-time All-Star", "the No. 1 pick": how often and which rank, not how many
+    ("How many career assists did Sue Bird record in the WNBA?",
+     "Bird, the No. 1 pick in the 2002 draft, is the all-time assists leader and a 13-time "
+     "All-Star.", False),
+    ("How many career assists did Sue Bird record in the WNBA?",
+     "Bird finished her career with 3,234 assists.", True),
+    # "how long": a length of time or of size
+    ("How long was the python?", "She weighed 215 pounds, breaking the record of 185 pounds.",
+     False),
+    ("How long was the python?", "A record 215-pound, 18-foot-long python was captured.", True),
+    ("How long before the original is the prequel set?", "It is set 200 years earlier.", True),
     # no noun after "how many": a number is enough
     ("How many watched the final episode of the original series?",
      "The last episode brought in a series record 19.3 million viewers in May of 2019.", True),

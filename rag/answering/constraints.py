@@ -57,10 +57,11 @@ _IRREGULAR = (r"(?:took|made|won|got|ate|saw|gave|went|bought|sold|built|paid|le
 # "how many rounds of voting?" has no verb after the counted thing: the question mark ends it.
 _COUNT_Q = re.compile(rf"\bhow many\s+(.+?)(?:\s+(?:{_AUX}|{_IRREGULAR}|[a-z]+ed)\b|\s*\?)", re.I)
 _DIGITS = re.compile(r"\d[\d,.]*")
+# Number words that can say how many ("several" cannot: "erupted on several occasions").
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
     r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
-    r"|eighty|ninety|dozens?|hundreds?|thousands?|millions?|billions?|several|single"
+    r"|eighty|ninety|dozens?|hundreds?|thousands?|millions?|billions?|single"
     r"|both|no|none|zero|once|twice|double|triple)\b", re.I)
 # Words that end the counted thing's noun phrase ("customers in Florida", "tracks that ...").
 _PHRASE_END = frozenset(
@@ -272,10 +273,14 @@ def _is_count(word: str) -> bool:
 
 
 def _count_positions(words: list[str]) -> list[int]:
-    # "one of the most ...", "the No. 1 pick": no count
+    # "one of the most ...", "the No. 1 pick", "a Level 5 alert", "Game 3": no count
     return [i for i, w in enumerate(words) if _is_count(w)
             and not (w.lower() == "one" and i + 1 < len(words) and words[i + 1] == "of")
-            and not (i and words[i - 1].lower() == "no.")]
+            and not (i and words[i - 1].lower() in _LABELS)]
+
+
+_LABELS = frozenset("no. number level category game phase stage grade article section chapter "
+                    "page route highway flight gate terminal".split())
 
 
 def has_count(sentence: str) -> bool:

@@ -392,6 +392,13 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
      "All-Star.", False),
     ("How many career assists did Sue Bird record in the WNBA?",
      "Bird finished her career with 3,234 assists.", True),
+    # "several" says not how many; "a Level 5 alert" and "Game 3" are labels
+    ("How many people were evacuated after the volcano erupted?",
+     "The volcano has erupted on several occasions in recent decades.", False),
+    ("How many people were evacuated after the volcano erupted?",
+     "The agency raised a Level 5 alert after the volcano erupted.", False),
+    ("How many people were evacuated after the volcano erupted?",
+     "Some 120 people were evacuated from two towns.", True),
     # "how long": a length of time or of size
     ("How long was the python?", "She weighed 215 pounds, breaking the record of 185 pounds.",
      False),

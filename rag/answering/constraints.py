@@ -615,5 +615,5 @@ def check(question: str, sentence: str, around: str, article_text: str,
     if kind and not points_back(sentence) and not re.search(
             rf"\b(?:the|this|that|its) {kind.rstrip('s')}", sentence, re.I) \
             and not names_something(question, sentence, article_text):
-        return Verdict(False, "it names none")
+        return Verdict(False, "it names none" if kind == "name" else f"it names no {kind}")
     return kind_of_answer(question, sentence)

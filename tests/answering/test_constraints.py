@@ -367,7 +367,7 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
     q = "Which automaker is changing its iconic logo?"
     assert not names_something(q, "The logo was last tweaked in 2019.", article)
     verdict = check(q, "The logo was last tweaked in 2019.", "", article, "2022-06-01")
-    assert not verdict.ok and verdict.reason == "it names none"
+    assert not verdict.ok and verdict.reason == "it names no automaker"
     # a name past the first word, a first word the article never writes in lower case, a title
     assert check(q, "The brand of Fiat changed its logo.", "", article, "2022-06-01").ok
     assert check(q, "Jaguar is changing its logo.", "", article, "2022-06-01").ok

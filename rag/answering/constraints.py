@@ -139,9 +139,11 @@ def years_of(text: str) -> set[str]:
 # sentence that dates what it tells ("visiting Borneo in November 2017", "on Sept. 26, 2022").
 _THIS_WEEK = re.compile(r"\b(?:this|last|past) (?:week|weekend)\b|\b(?:on|this|last) (?:monday"
                         r"|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b(?:recently"
-                        r"|yesterday|today|tonight)\b|\bthe past (?:few )?days\b", re.I)
-_DATED = re.compile(r"\b(?:in|on|during)\s+(?:(?:early|late|mid-?)\s*)?(?:(?:jan|feb|mar|apr"
-                    r"|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2},?\s+)?)?"
+                        r"|yesterday|today|tonight)\b|\bthe past (?:few )?days\b|\b(?:monday"
+                        r"|tuesday|wednesday|thursday|friday|saturday|sunday)[’']s\b", re.I)
+# "in November 2017", "in 2019", "in the 2002 WNBA draft"
+_DATED = re.compile(r"\b(?:in|on|during)\s+(?:the\s+)?(?:(?:early|late|mid-?)\s*)?(?:(?:jan|feb"
+                    r"|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2},?\s+)?)?"
                     r"(1[89]\d\d|20\d\d)\b(?![-–/]\d)", re.I)
 
 

@@ -327,6 +327,10 @@ def test_focus_marks_the_answer_phrase(question, sentence, phrase):
     ("US household debt passed which massive figure this week?",
      "Household debt increased by $1 trillion in 2021, the biggest annual increase since 2007.",
      "2022-08-02", "2021"),
+    # "Monday's draft" is this week's; "in the 2002 WNBA draft" dates the fact
+    ("Which college basketball player was the top pick in Monday's WNBA Draft?",
+     "Bird, the No. 1 overall pick in the 2002 WNBA draft, is the league’s assists leader.",
+     "2022-09-01", "2002"),
     # the article's own year, no year, or a question that names a year: not stale
     ("Which currency recently plummeted to a record low?",
      "The British pound crashed to a record low on Monday, September 26, 2022.", "2022-09-26", ""),

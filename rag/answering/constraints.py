@@ -55,7 +55,8 @@ _IRREGULAR = (r"(?:took|made|won|got|ate|saw|gave|went|bought|sold|built|paid|le
               r"|drew|held|brought|caught|found|kept|spent|told|wrote|became|came|fell|grew"
               r"|rose|sent|shot|stood|struck|flew|chose|drove|broke|began|forgot|threw|wore)")
 # "how many rounds of voting?" has no verb after the counted thing: the question mark ends it.
-_COUNT_Q = re.compile(rf"\bhow many\s+(.+?)(?:\s+(?:{_AUX}|{_IRREGULAR}|[a-z]+ed)\b|\s*\?)", re.I)
+_VERB = rf"(?:{_AUX}|{_IRREGULAR}|[a-z]+ed)"
+_COUNT_Q = re.compile(rf"\bhow many\s+(.+?)(?:\s+{_VERB}\b|\s*\?)", re.I)
 _DIGITS = re.compile(r"\d[\d,.]*")
 # Number words that can say how many ("several" cannot: "erupted on several occasions").
 _NUMBER_WORD = re.compile(
@@ -248,7 +249,7 @@ def counted(question: str) -> str:
     if not m:
         return ""
     words = m.group(1).split()
-    if re.fullmatch(rf"{_AUX}|{_IRREGULAR}|[a-z]+ed", words[0], re.I):
+    if re.fullmatch(_VERB, words[0], re.I):
         return ""  # "how many watched ...": people, named by no noun
     if words[:1] == ["of"]:
         words = [w for w in words[1:] if w.lower() not in ("the", "a", "an", "its", "their")
@@ -274,15 +275,15 @@ def _is_count(word: str) -> bool:
     return bool(_NUMBER_WORD.fullmatch(w))
 
 
+_LABELS = frozenset("no. number level category game phase stage grade article section chapter "
+                    "page route highway flight gate terminal".split())
+
+
 def _count_positions(words: list[str]) -> list[int]:
     # "one of the most ...", "the No. 1 pick", "a Level 5 alert", "Game 3": no count
     return [i for i, w in enumerate(words) if _is_count(w)
             and not (w.lower() == "one" and i + 1 < len(words) and words[i + 1] == "of")
             and not (i and words[i - 1].lower() in _LABELS)]
-
-
-_LABELS = frozenset("no. number level category game phase stage grade article section chapter "
-                    "page route highway flight gate terminal".split())
 
 
 def has_count(sentence: str) -> bool:
@@ -379,6 +380,10 @@ _NAMED = frozenset(
 _WHICH_HEAD = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s+){0,3}[\w’'-]+)", re.I)
 _NAME_Q = re.compile(r"\bwhat(?:'s|’s| is| was| were| are)? (?:its|his|her|their|the) names?\b",
                      re.I)
+# Words that end the asked kind's phrase ("which company did ...", "what type of ...").
+_STOP_HEAD = frozenset(
+    "did does do were was are is have has had will would can could should must might may of "
+    "in on at to for from by with that who whose type types kind kinds sort".split())
 
 
 def asks_a_name(question: str) -> str:
@@ -393,11 +398,6 @@ def asks_a_name(question: str) -> str:
             if w in _NAMED:
                 return w
     return ""
-
-
-_STOP_HEAD = frozenset(
-    "did does do were was are is have has had will would can could should must might may of "
-    "in on at to for from by with that who whose type types kind kinds sort".split())
 
 
 def names_something(question: str, sentence: str, article_text: str) -> bool:

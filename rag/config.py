@@ -120,6 +120,9 @@ class AnswerSettings:
     related_threshold: float = -1.0
     max_answer_sentences: int = 3
     min_answer_score: float = 0.50  # the rules' threshold (benchmarks/README.md)
+    # When the best sentences fail the question's checks, a later one answers only if its
+    # selection score is at least this share of the best one's (0: any that passes).
+    fallback_ratio: float = 0.0
     # Weights of a sentence's relevance: embedding similarity to the question, share of the
     # question's content words in it, and its passage's retrieval score (scaled 0..1).
     w_dense: float = 0.55

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..text import points_back, tokenize
+from .places import names_place
 from .question import AnswerType, holds_new_answer, question_words
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -39,8 +40,12 @@ _MONEY_Q = re.compile(
     r"|revenue|profit|settlement|compensation|damages|penalty|bail|ransom|contract|offer"
     r"|offered|tax|taxes|debt|income|dollars|loan|loans|bonus|prize|jackpot|wage|wages|rent)"
     r"\b)", re.I)
-_PRICE_Q = re.compile(r"\bwhat(?: is| was| will be|'s)? the (?:price|cost|fee|fare|salary|bail"
-                      r"|fine)\b|\bhow much money\b", re.I)
+_PRICE_Q = re.compile(r"\bwhat(?: is| was| will be|'s)? the (?:[\w-]+ ){0,4}?(?:price|cost|fee"
+                      r"|fare|salary|bail|fine)\b(?! of (?:living|war)\b)|\bhow much money\b"
+                      # "raise the minimum wage to which hourly amount?"
+                      r"|\b(?:wage|wages|salary|pay|price|cost|fee|fine)\b.*\b(?:what|which) "
+                      r"(?:\w+ )?(?:amount|sum)\b|\b(?:what|which) (?:\w+ )?(?:amount|sum)\b"
+                      r".*\b(?:wage|wages|salary|pay|paid|price|cost|fee|fine|money)\b", re.I)
 # The first alternative spans the whole amount ("$11.8 million"), so that it can be removed.
 _MONEY = re.compile(
     r"[$€£¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|mln|bln|bn|k|m)\b)?"
@@ -279,16 +284,37 @@ _LABELS = frozenset("no. number level category game phase stage grade article se
                     "page route highway flight gate terminal".split())
 
 
-def _count_positions(words: list[str]) -> list[int]:
+# Units of measure: "1½ miles", "two years later", "18-foot-long" measure, they count no people
+# or games (unless the unit is what is counted: "how many years ...").
+_UNITS = (r"feet|foot|ft|inch|inches|yards?|miles?|meters?|metres?|km|kilomet\w*|cm|mm|pounds?"
+          r"|lbs?|kg|kilograms?|tons?|tonnes?|ounces?|mph|degrees?|acres?|percent|pct|years?"
+          r"|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|gallons?"
+          r"|barrels?|liters?|litres?|a\.m|p\.m")
+_UNIT = re.compile(rf"(?:{_UNITS})\.?[,;:)]?", re.I)
+_UNIT_IN = re.compile(rf"\d-(?:{_UNITS})\b", re.I)
+
+
+def _count_positions(words: list[str], thing: str = "") -> list[int]:
     # "one of the most ...", "the No. 1 pick", "a Level 5 alert", "Game 3": no count
     return [i for i, w in enumerate(words) if _is_count(w)
             and not (w.lower() == "one" and i + 1 < len(words) and words[i + 1] == "of")
-            and not (i and words[i - 1].lower() in _LABELS)]
+            and not (i and words[i - 1].lower() in _LABELS)
+            and not (thing and _measures(words, i, thing))]
 
 
-def has_count(sentence: str) -> bool:
-    """A number that is not a year or a time, or a number word ("a couple" too)."""
-    return bool(_count_positions(sentence.lower().split())) or bool(
+def _measures(words: list[str], i: int, thing: str) -> bool:
+    """Whether the number at ``i`` is a measure in a unit other than the counted thing."""
+    unit = words[i + 1] if i + 1 < len(words) and _UNIT.fullmatch(words[i + 1]) else ""
+    if not unit:
+        m = _UNIT_IN.search(words[i])
+        unit = m.group(0) if m else ""
+    return bool(unit) and thing not in unit.lower()
+
+
+def has_count(sentence: str, thing: str = "") -> bool:
+    """A number that is not a year or a time, or a number word ("a couple" too); with
+    ``thing`` (what "how many" counts), not a measure in another unit either."""
+    return bool(_count_positions(sentence.lower().split(), thing)) or bool(
         re.search(r"\ba couple\b", sentence, re.I))
 
 
@@ -296,10 +322,10 @@ def counts(sentence: str, thing: str) -> bool:
     """Whether a number in ``sentence`` counts ``thing``: the thing within the six words after
     it ("92 career receiving touchdowns", "12 of the 25 statuettes") or the eight before it
     ("car sales were off 20.7 pct to 286,771"). "Two Super Bowl records ... receiving yards"
-    does not count yards."""
+    does not count yards, nor "a World Series game in 1953 and, two years later"."""
     words = sentence.lower().split()
     return any(any(thing in x for x in words[max(0, i - 8):i + 7])
-               for i in _count_positions(words))
+               for i in _count_positions(words, thing))
 
 
 _PERCENT = re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per cent\b|pct\b)", re.I)
@@ -356,9 +382,9 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         return Verdict(True)
     if _COUNT_Q.search(question):
         sentence = _other_numbers(question, sentence)
-        if not has_count(sentence):
-            return Verdict(False, "it gives no number")
         thing = counted(question)
+        if not has_count(sentence, thing):
+            return Verdict(False, "it gives no number")
         if len(thing) >= 3 and thing not in _ANY_NOUN and not counts(sentence, thing):
             return Verdict(False, f"it gives no number of {thing}s")
     return Verdict(True)
@@ -376,7 +402,7 @@ _NAMED = frozenset(
     "hurricane typhoon cyclone singer rapper actor actress athlete celebrity player "
     "quarterback billionaire politician lawmaker senator governor candidate supermarket "
     "supermarkets retailers school holiday show film movie series song album book novel "
-    "website".split())
+    "website park band".split())
 _WHICH_HEAD = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s+){0,3}[\w’'-]+)", re.I)
 _NAME_Q = re.compile(r"\bwhat(?:'s|’s| is| was| were| are)? (?:its|his|her|their|the) names?\b",
                      re.I)
@@ -386,17 +412,31 @@ _STOP_HEAD = frozenset(
     "in on at to for from by with that who whose type types kind kinds sort".split())
 
 
+# "What is the title of ...": a work, whose title news text quotes ("titled “Edging”").
+_TITLE_Q = re.compile(r"\bwhat(?:'s|’s| is| was| were| are| will be)? (?:its|his|her|their|the) "
+                      r"titles?\b", re.I)
+_QUOTE = re.compile(r"[“\"‘]([^”\"’]{2,80})[”\"’]")
+
+
 def asks_a_name(question: str) -> str:
     """The named kind of thing the question asks which one of ("Which US state ..." ->
-    "state", "What is its name?" -> "name"), else ""."""
+    "state", "What is its name?" -> "name", "What is the title of ..." -> "title"), else
+    ""."""
+    if _TITLE_Q.search(question):
+        return "title"
     if _NAME_Q.search(question):
         return "name"
     for m in _WHICH_HEAD.finditer(question):
+        kind = ""
         for w in m.group(1).lower().split():
             if w in _STOP_HEAD:
                 break
             if w in _NAMED:
-                return w
+                kind = w  # "which Texas state park": the last of the kinds is the head
+            elif kind:
+                break
+        if kind:
+            return kind
     return ""
 
 
@@ -615,7 +655,12 @@ def check(question: str, sentence: str, around: str, article_text: str,
     kind = asks_a_name(question)
     # "He ..." and "The airline said ..." stand for one named before them.
     if kind and not points_back(sentence) and not re.search(
-            rf"\b(?:the|this|that|its) {kind.rstrip('s')}", sentence, re.I) \
-            and not names_something(question, sentence, article_text):
-        return Verdict(False, "it names none" if kind == "name" else f"it names no {kind}")
+            rf"\b(?:the|this|that|its) {kind.rstrip('s')}", sentence, re.I):
+        # A country or a US state is one of a closed list; other kinds, any name.
+        place = names_place(kind, question, sentence)
+        if kind == "title":
+            q = question.lower()
+            place = any(m.group(1).lower() not in q for m in _QUOTE.finditer(sentence))
+        if not (names_something(question, sentence, article_text) if place is None else place):
+            return Verdict(False, "it names none" if kind == "name" else f"it names no {kind}")
     return kind_of_answer(question, sentence)

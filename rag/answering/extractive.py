@@ -169,6 +169,7 @@ class ExtractiveAnswerer:
         from .reader import sentence_contexts
 
         ok = [c for c in cands if c.score >= self.settings.min_answer_score] or cands[:1]
+        ok = [c for c in ok if c.pick >= self.settings.fallback_ratio * ok[0].pick]
         why = ""
         for c, ctx in zip(ok, sentence_contexts(passages, ok), strict=True):
             verdict = check(question, c.text, f"{ctx.before} {ctx.after}", ctx.doc_text,

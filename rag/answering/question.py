@@ -23,7 +23,11 @@ class AnswerType(Enum):
 _QUANTITY_Q = re.compile(
     r"\bhow (many|much|long|old|far|big|large|tall|high|fast|often)\b"
     r"|\bwhat (percent|percentage|share|proportion|fraction|age|amount|number|price"
-    r"|temperature)\b", re.I)
+    r"|temperature)\b|\b(?:what|which) (?:\w+ )?(?:amount|sum|percentage|temperature)\b"
+    # "What was the record high average price ...?"
+    r"|\bwhat (?:is|was|were|are|will be) the (?:[\w-]+ ){0,4}?(?:price|cost|fee|fare|salary"
+    r"|amount|number|percentage|rate|total|temperature|population)\b(?! of (?:living|war)\b)",
+    re.I)
 _TIME_Q = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month)\b", re.I)
 _ENTITY_Q = re.compile(r"\b(who|whom|whose|which|where|what)\b", re.I)
 # Exact amounts only: "millions of" or "dozens" does not say how many.

@@ -122,6 +122,15 @@ def test_what_a_how_many_question_counts():
     ("How much did the fine cost Instagram?", "The regulator fined it 405 million euros.", True),
     ("How much did the fine cost Instagram?", "It was fined €405m.", True),
     ("By how much did gross domestic product grow in 1986?", "Growth was 3.1 pct.", True),
+    ("What was the record high average price for a gallon of regular gas?",
+     "The steady decline in gas prices has been driven by recession fears.", False),
+    ("What was the record high average price for a gallon of regular gas?",
+     "Prices fell since hitting a record average high of $5.02 on June 14.", True),
+    # "which hourly amount" of a wage is money too
+    ("The law could raise the minimum wage to which hourly amount?",
+     "The governor signed into law a bill creating a Fast Food Council.", False),
+    ("The law could raise the minimum wage to which hourly amount?",
+     "The council could raise the minimum wage to $22 an hour next year.", True),
     ("How many career receiving yards did Gronkowski gain?",
      "His 92 career receiving touchdowns rank third.", False),
     ("How many people were evacuated after the eruption?",
@@ -357,6 +366,8 @@ def test_a_sentence_dated_before_its_article_does_not_answer_this_weeks_news(
     ("Which US state raises the most turkeys?", "state"),
     ("A tropical storm is dumping rainfall across the Southeast. What is its name?", "name"),
     ("Which NFL team won the Super Bowl for the second year in a row?", "team"),
+    ("At which Texas state park did drought reveal dinosaur tracks?", "park"),
+    ("What is the title of Joe Biden's first campaign ad of 2024?", "title"),
     # kinds whose answer may be a common noun
     ("Which food item will soon be added to McDonald's menus?", ""),
     ("What type of company is it?", ""),
@@ -383,6 +394,12 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
     assert check("Which senator resigned?", "He resigned on Monday after the vote.", "", "",
                  "").ok
     assert check(q, "The automaker said it would change the logo.", "", article, "").ok
+    # a title is quoted
+    q = "What is the title of Joe Biden's first re-election campaign ad of 2024?"
+    assert not check(q, "Trump's standing among Republican voters is not as perilous as "
+                        "President Joe Biden's.", "", "", "").ok
+    assert check(q, "The ad, titled “Freedom,” opens with images of January 6.", "",
+                 "joe biden's 2024 campaign", "").ok
 
 
 @pytest.mark.parametrize("question, sentence, ok", [
@@ -403,6 +420,13 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
      "The agency raised a Level 5 alert after the volcano erupted.", False),
     ("How many people were evacuated after the volcano erupted?",
      "Some 120 people were evacuated from two towns.", True),
+    # a measure in another unit counts nothing: "1½ miles", "two years later"
+    ("How many people were evacuated after the volcano erupted?",
+     "It erupted around 8:05 p.m., hurling rocks as far as 1½ miles south.", False),
+    ("How many World Series games did Vin Scully broadcast?",
+     "Scully broadcast a World Series game in 1953 and, two years later, left Brooklyn.", False),
+    ("How many years did Vin Scully broadcast Dodgers games?",
+     "Scully broadcast Dodgers games for 67 years.", True),
     # "how long": a length of time or of size
     ("How long was the python?", "She weighed 215 pounds, breaking the record of 185 pounds.",
      False),

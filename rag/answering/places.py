@@ -1,0 +1,128 @@
+"""Which countries and US states a sentence names: closed lists, so that "Which country ..."
+is not answered by a sentence that names a city, an agency or no place at all ("One year ago
+today, the World Health Organization declared ...").
+
+Country names come from Babel's CLDR data (English territory names); their adjectives are
+matched by a shared stem ("Iran" -> "Iranian", "Ukraine" -> "Ukrainian") and, where the stem
+differs, by the short list below. The 50 states are written out: no installed library lists
+them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# Adjectives and other names whose stem is not their country's ("Dutch", "British").
+_ALSO = {
+    "United Kingdom": "UK U.K. Britain British England English Scotland Scottish Wales Welsh "
+                      "Northern Ireland",
+    "United States": "US U.S. USA U.S.A. America American",
+    "Netherlands": "Dutch Holland",
+    "France": "French",
+    "Switzerland": "Swiss",
+    "Ireland": "Irish",
+    "Finland": "Finnish Finn",
+    "Denmark": "Danish Dane",
+    "Poland": "Polish Pole",
+    "Spain": "Spanish Spaniard",
+    "Philippines": "Filipino Filipina",
+    "Czechia": "Czech Republic Czech",
+    "Myanmar": "Burma Burmese",
+    "Côte d’Ivoire": "Ivory Coast Ivorian",
+    "Türkiye": "Turkey Turkish",
+    "Congo - Kinshasa": "Congo Congolese",
+    "Bosnia & Herzegovina": "Bosnia Bosnian",
+    "Trinidad & Tobago": "Trinidad",
+    "New Zealand": "Kiwi",
+    "Thailand": "Thai",
+    "Bangladesh": "Bangladeshi",
+    "Taiwan": "Taiwanese",
+    "Palestinian Territories": "Palestine Palestinian Gaza West Bank",
+    "Vatican City": "Vatican Holy See",
+    "Hong Kong SAR China": "Hong Kong",
+    "Macao SAR China": "Macau Macao",
+}
+# Words of the territory list that are regions or groupings, not countries.
+_NOT_COUNTRY = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ"}
+
+US_STATES = (
+    "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia "
+    "Hawaii Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts "
+    "Michigan Minnesota Mississippi Missouri Montana Nebraska Nevada Ohio Oklahoma Oregon "
+    "Pennsylvania Tennessee Texas Utah Vermont Virginia Washington Wisconsin Wyoming").split() + [
+    "New Hampshire", "New Jersey", "New Mexico", "New York", "North Carolina", "North Dakota",
+    "Rhode Island", "South Carolina", "South Dakota", "West Virginia"]
+
+
+def _stem(name: str) -> str:
+    """A one-word country name's stem shared with its adjective: "Ukraine" -> "Ukrai"."""
+    if len(name) <= 4:
+        return name  # "Iran", "Cuba", "Oman": the name itself starts the adjective
+    return name[:max(4, min(len(name) - 2, 6))]
+
+
+@functools.lru_cache(maxsize=1)
+def _countries() -> tuple[frozenset[str], re.Pattern]:
+    from babel import Locale
+
+    names = [n for code, n in Locale("en").territories.items()
+             if len(code) == 2 and code not in _NOT_COUNTRY]
+    stems, phrases = set(), set()
+    for n in names + [w for also in _ALSO.values() for w in also.split()]:
+        n = n.split(" (")[0]  # "Myanmar (Burma)"
+        if " " in n or "&" in n or "-" in n or "." in n:
+            phrases.add(n)
+        else:
+            stems.add(_stem(n))
+    for also in _ALSO.values():
+        for w in also.split():
+            phrases.add(w)
+    words = sorted(phrases, key=len, reverse=True)
+    # "Saudi Arabian", "South Koreans", "New Zealander": the phrase and an adjective's ending.
+    pattern = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(w) for w in words)
+                         + r")(?:n|ns|an|ans|er|ers|ese|i|s)?(?!\w)")
+    return frozenset(stems), pattern
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")
+
+
+def countries_named(text: str) -> set[str]:
+    """The country names and adjectives in ``text``, as written."""
+    stems, pattern = _countries()
+    found = {m.group(0) for m in pattern.finditer(text)}
+    for m in _CAPITALISED.finditer(text):
+        w = m.group(0)
+        if any(w[:k] in stems for k in range(4, min(len(w), 6) + 1)):
+            found.add(w)
+    return found
+
+
+_STATES = re.compile(r"\b(?:" + "|".join(sorted(US_STATES, key=len, reverse=True)) + r")\b")
+# "Nayarit state", "the state of Kerala": a state of another country, named as one.
+_OTHER_STATE = re.compile(r"\b[A-Z][\w-]+ state\b|\bstate of [A-Z]")
+
+
+def states_named(text: str) -> set[str]:
+    found = set(_STATES.findall(text))
+    found.update(m.group(0) for m in _OTHER_STATE.finditer(text))
+    return found
+
+
+def _new(found: set[str], question: str) -> bool:
+    """Whether ``found`` holds a place the question does not name ("Which country did the US
+    team defeat?" is not answered by "the US team")."""
+    q = question.lower()
+    return any(not re.search(rf"\b{re.escape(w.lower()[:5])}" + ("" if len(w) >= 5 else r"\b"), q)
+               for w in found)
+
+
+def names_place(kind: str, question: str, sentence: str) -> bool | None:
+    """For a question asking which country or which state: whether the sentence names one
+    that the question does not. None for other kinds (no list to check against)."""
+    if kind in ("country", "countries", "nation", "nations"):
+        return _new(countries_named(sentence), question)
+    if kind in ("state", "states"):
+        return _new(states_named(sentence), question)
+    return None

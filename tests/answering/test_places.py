@@ -1,0 +1,61 @@
+import pytest
+
+from rag.answering.constraints import check
+from rag.answering.places import countries_named, names_place, states_named
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Saudi Arabian officials cracked down on rainbow toys.", {"Saudi Arabian"}),
+    ("Iranian lawmakers urged the judiciary to show no leniency.", {"Iranian"}),
+    ("Truss became the third female prime minister in British history.", {"British"}),
+    ("The team beat the Netherlands and South Korea.", {"Netherlands", "South Korea"}),
+    ("Bogota, Colombia (CNN) Gustavo Petro will lead Colombia's government.",
+     {"Colombia", "Colombia's"}),
+    ("Ukrainian forces retook the town.", {"Ukrainian"}),
+    ("New Zealanders voted on Saturday.", {"New Zealanders"}),
+    # a city, an agency, a region: no country
+    ("One year ago today, the World Health Organization declared a pandemic.", set()),
+    ("The quake struck 15 miles west of Port-au-Prince.", set()),
+    ("Leaders met in Europe and Asia.", set()),
+])
+def test_countries_and_their_adjectives_are_found(text, found):
+    assert countries_named(text) == found
+
+
+def test_us_states_and_states_named_as_states():
+    assert states_named("Voters in Kansas and New York went to the polls.") == {
+        "Kansas", "New York"}
+    assert states_named("It made landfall in northern Nayarit state.") == {"Nayarit state"}
+    assert states_named("Cases rose across the US this year.") == set()
+
+
+@pytest.mark.parametrize("kind, question, sentence, ok", [
+    ("country", "Which country declared victory against Covid this week?",
+     "One year ago today, the World Health Organization declared a pandemic.", False),
+    ("country", "Which country declared victory against Covid this week?",
+     "North Korea declared victory over Covid on Wednesday.", True),
+    # the country the question names is no answer to it
+    ("country", "Which country did the US team defeat?", "The US team played well.", False),
+    ("country", "Which country did the US team defeat?", "The US beat Iran 1-0.", True),
+    ("state", "Which state has the most monkeypox cases?",
+     "There have been almost 22,000 cases in the US this year.", False),
+    ("state", "Which state has the most monkeypox cases?",
+     "California has the most cases, followed by New York.", True),
+    # kinds without a list are not checked here
+    ("city", "Which city opened a tent camp?", "Officials opened it.", None),
+])
+def test_which_country_or_state_needs_one_the_question_does_not_name(kind, question, sentence,
+                                                                    ok):
+    assert names_place(kind, question, sentence) is ok
+
+
+def test_check_refuses_a_sentence_that_names_no_country():
+    q = "Which country was shaken by a 7.0-magnitude earthquake this week?"
+    article = "a 7.0-magnitude earthquake struck. the quake struck near manila."
+    verdict = check(q, "The quake struck 15 miles west of Port-au-Prince on Monday.", "",
+                    article, "")
+    assert not verdict.ok and verdict.reason == "it names no country"
+    assert check(q, "A 7.0-magnitude earthquake shook the Philippines on Wednesday.", "",
+                 article, "").ok
+    # "the country" stands for one named before it
+    assert check(q, "The quake shook the country's north on Wednesday.", "", article, "").ok

@@ -15,33 +15,38 @@ import re
 
 # Adjectives and other names whose stem is not their country's ("Dutch", "British").
 _ALSO = {
-    "United Kingdom": "UK U.K. Britain British England English Scotland Scottish Wales Welsh "
-                      "Northern Ireland",
-    "United States": "US U.S. USA U.S.A. America American",
-    "Netherlands": "Dutch Holland",
+    "United Kingdom": "UK, U.K., Britain, British, Briton, England, English, Scotland, "
+                      "Scottish, Wales, Welsh, Northern Ireland",
+    "United States": "US, U.S., USA, U.S.A., America, American",
+    "Netherlands": "Dutch, Holland",
     "France": "French",
     "Switzerland": "Swiss",
     "Ireland": "Irish",
-    "Finland": "Finnish Finn",
-    "Denmark": "Danish Dane",
-    "Poland": "Polish Pole",
-    "Spain": "Spanish Spaniard",
-    "Philippines": "Filipino Filipina",
-    "Czechia": "Czech Republic Czech",
-    "Myanmar": "Burma Burmese",
-    "Côte d’Ivoire": "Ivory Coast Ivorian",
-    "Türkiye": "Turkey Turkish",
-    "Congo - Kinshasa": "Congo Congolese",
-    "Bosnia & Herzegovina": "Bosnia Bosnian",
+    "Finland": "Finnish, Finn",
+    "Denmark": "Danish, Dane",
+    "Poland": "Polish, Pole",
+    "Spain": "Spanish, Spaniard",
+    "Philippines": "Filipino, Filipina",
+    "Czechia": "Czech Republic, Czech",
+    "Afghanistan": "Afghan",
+    "Uzbekistan": "Uzbek",
+    "Kazakhstan": "Kazakh",
+    "Kyrgyzstan": "Kyrgyz",
+    "Tajikistan": "Tajik",
+    "Turkmenistan": "Turkmen",
+    "Myanmar": "Burma, Burmese",
+    "Côte d’Ivoire": "Ivory Coast, Ivorian",
+    "Türkiye": "Turkey, Turkish",
+    "Congo - Kinshasa": "Congo, Congolese",
+    "Bosnia & Herzegovina": "Bosnia, Bosnian",
     "Trinidad & Tobago": "Trinidad",
-    "New Zealand": "Kiwi",
     "Thailand": "Thai",
     "Bangladesh": "Bangladeshi",
     "Taiwan": "Taiwanese",
-    "Palestinian Territories": "Palestine Palestinian Gaza West Bank",
-    "Vatican City": "Vatican Holy See",
+    "Palestinian Territories": "Palestine, Palestinian, Gaza, West Bank",
+    "Vatican City": "Vatican, Holy See",
     "Hong Kong SAR China": "Hong Kong",
-    "Macao SAR China": "Macau Macao",
+    "Macao SAR China": "Macau, Macao",
 }
 # Words of the territory list that are regions or groupings, not countries.
 _NOT_COUNTRY = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ"}
@@ -55,11 +60,14 @@ US_STATES = (
     "Rhode Island", "South Carolina", "South Dakota", "West Virginia"]
 
 
+_STEM_MAX = 7  # "Philippines" -> "Philipp": "Philippine", not "Prince Philip"
+
+
 def _stem(name: str) -> str:
     """A one-word country name's stem shared with its adjective: "Ukraine" -> "Ukrai"."""
     if len(name) <= 4:
         return name  # "Iran", "Cuba", "Oman": the name itself starts the adjective
-    return name[:max(4, min(len(name) - 2, 6))]
+    return name[:min(max(4, len(name) - 2), _STEM_MAX)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -69,15 +77,14 @@ def _countries() -> tuple[frozenset[str], re.Pattern]:
     names = [n for code, n in Locale("en").territories.items()
              if len(code) == 2 and code not in _NOT_COUNTRY]
     stems, phrases = set(), set()
-    for n in names + [w for also in _ALSO.values() for w in also.split()]:
+    for n in names:
         n = n.split(" (")[0]  # "Myanmar (Burma)"
         if " " in n or "&" in n or "-" in n or "." in n:
             phrases.add(n)
         else:
             stems.add(_stem(n))
-    for also in _ALSO.values():
-        for w in also.split():
-            phrases.add(w)
+    # The other names are matched as written (a stem of "Polish" would match "Police").
+    phrases.update(w for also in _ALSO.values() for w in also.split(", "))
     words = sorted(phrases, key=len, reverse=True)
     # "Saudi Arabian", "South Koreans", "New Zealander": the phrase and an adjective's ending.
     pattern = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(w) for w in words)
@@ -94,7 +101,7 @@ def countries_named(text: str) -> set[str]:
     found = {m.group(0) for m in pattern.finditer(text)}
     for m in _CAPITALISED.finditer(text):
         w = m.group(0)
-        if any(w[:k] in stems for k in range(4, min(len(w), 6) + 1)):
+        if any(w[:k] in stems for k in range(4, min(len(w), _STEM_MAX) + 1)):
             found.add(w)
     return found
 

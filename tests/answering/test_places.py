@@ -17,6 +17,9 @@ from rag.answering.places import countries_named, names_place, states_named
     ("One year ago today, the World Health Organization declared a pandemic.", set()),
     ("The quake struck 15 miles west of Port-au-Prince.", set()),
     ("Leaders met in Europe and Asia.", set()),
+    ("From left are Camilla, Duchess of Cornwall; Prince Philip; Prince William.", set()),
+    ("Philippine officials and Afghan refugees met in Germany.",
+     {"Philippine", "Afghan", "Germany"}),
 ])
 def test_countries_and_their_adjectives_are_found(text, found):
     assert countries_named(text) == found

@@ -247,6 +247,20 @@ def _stem(word: str) -> str:
     return w
 
 
+# Units of measure: "1½ miles", "two years later", "18-foot-long" measure, they count no people
+# or games (unless the unit is what is counted: "how many years ...").
+_UNITS = (r"feet|foot|ft|inch|inches|yards?|miles?|meters?|metres?|km|kilomet\w*|cm|mm|pounds?"
+          r"|lbs?|kg|kilograms?|tons?|tonnes?|ounces?|mph|degrees?|acres?|percent|pct|years?"
+          r"|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|gallons?"
+          r"|barrels?|liters?|litres?|a\.m|p\.m")
+_UNIT = re.compile(rf"(?:{_UNITS})\.?[,;:)]?", re.I)
+_UNIT_IN = re.compile(rf"\d-(?:{_UNITS})\b", re.I)
+# Short forms of a unit, so that "4,784,000 lbs" counts pounds.
+_UNIT_OF = {"lb": "pound", "lbs": "pound", "ft": "foot", "feet": "foot", "km": "kilomet",
+            "kilometre": "kilomet", "kilometer": "kilomet", "kg": "kilogram", "ton": "tonne",
+            "tons": "tonne", "pct": "percent", "metre": "meter", "inch": "inche"}
+
+
 def counted(question: str) -> str:
     """What a "how many" question counts (its noun, singular-ish): "how many career receiving
     yards did ..." -> "yard"; "how many of the 25 statuettes ..." -> "statuette"; "" if none."""
@@ -264,6 +278,9 @@ def counted(question: str) -> str:
         if w.lower() in _PHRASE_END or (head and w.lower().endswith("ed")):
             break
         head.append(w)
+    units = [w for w in head if _UNIT.fullmatch(w)]
+    if units:
+        return _stem(units[-1])  # "how many feet tall": feet
     # People named by a demonym ("how many Russians") are counted under other words
     # ("300,000 reservists"): only a number is asked of the sentence then.
     return _stem(head[-1]) if head and not head[-1][:1].isupper() else ""
@@ -284,16 +301,6 @@ _LABELS = frozenset("no. number level category game phase stage grade article se
                     "page route highway flight gate terminal".split())
 
 
-# Units of measure: "1½ miles", "two years later", "18-foot-long" measure, they count no people
-# or games (unless the unit is what is counted: "how many years ...").
-_UNITS = (r"feet|foot|ft|inch|inches|yards?|miles?|meters?|metres?|km|kilomet\w*|cm|mm|pounds?"
-          r"|lbs?|kg|kilograms?|tons?|tonnes?|ounces?|mph|degrees?|acres?|percent|pct|years?"
-          r"|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|gallons?"
-          r"|barrels?|liters?|litres?|a\.m|p\.m")
-_UNIT = re.compile(rf"(?:{_UNITS})\.?[,;:)]?", re.I)
-_UNIT_IN = re.compile(rf"\d-(?:{_UNITS})\b", re.I)
-
-
 def _count_positions(words: list[str], thing: str = "") -> list[int]:
     # "one of the most ...", "the No. 1 pick", "a Level 5 alert", "Game 3": no count
     return [i for i, w in enumerate(words) if _is_count(w)
@@ -307,8 +314,11 @@ def _measures(words: list[str], i: int, thing: str) -> bool:
     unit = words[i + 1] if i + 1 < len(words) and _UNIT.fullmatch(words[i + 1]) else ""
     if not unit:
         m = _UNIT_IN.search(words[i])
-        unit = m.group(0) if m else ""
-    return bool(unit) and thing not in unit.lower()
+        unit = m.group(0)[2:] if m else ""
+    unit = unit.lower().rstrip(".,;:)")
+    unit = _UNIT_OF.get(unit, _UNIT_OF.get(unit.rstrip("s"), unit))
+    thing = _UNIT_OF.get(thing, thing)
+    return bool(unit) and thing not in unit and unit not in thing
 
 
 def has_count(sentence: str, thing: str = "") -> bool:

@@ -427,6 +427,11 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
      "Scully broadcast a World Series game in 1953 and, two years later, left Brooklyn.", False),
     ("How many years did Vin Scully broadcast Dodgers games?",
      "Scully broadcast Dodgers games for 67 years.", True),
+    # a unit's short form is the unit
+    ("How many pounds of zinc did the US Mint seek offers on?",
+     "The Mint is seeking offers on 4,784,000 lbs of zinc.", True),
+    ("How many tonnes of sugar were sold?", "Traders sold 20,000 tons of sugar.", True),
+    ("How many feet tall is the tower?", "The 300-ft tower opened in 1889.", True),
     # "how long": a length of time or of size
     ("How long was the python?", "She weighed 215 pounds, breaking the record of 185 pounds.",
      False),

@@ -301,11 +301,17 @@ _LABELS = frozenset("no. number level category game phase stage grade article se
                     "page route highway flight gate terminal".split())
 
 
+_MONTH_WORDS = frozenset(MONTHS + "jan. feb. mar. apr. jun. jul. aug. sep. sept. oct. nov. dec."
+                         .split())
+
+
 def _count_positions(words: list[str], thing: str = "") -> list[int]:
-    # "one of the most ...", "the No. 1 pick", "a Level 5 alert", "Game 3": no count
+    # "one of the most ...", "the No. 1 pick", "a Level 5 alert", "Game 3", "September 25":
+    # no count
     return [i for i, w in enumerate(words) if _is_count(w)
             and not (w.lower() == "one" and i + 1 < len(words) and words[i + 1] == "of")
             and not (i and words[i - 1].lower() in _LABELS)
+            and not (i and words[i - 1].lower() in _MONTH_WORDS and len(w.strip(".,;:")) <= 2)
             and not (thing and _measures(words, i, thing))]
 
 

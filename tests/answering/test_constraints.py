@@ -427,6 +427,9 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
      "Scully broadcast a World Series game in 1953 and, two years later, left Brooklyn.", False),
     ("How many years did Vin Scully broadcast Dodgers games?",
      "Scully broadcast Dodgers games for 67 years.", True),
+    # a day of a month counts nothing
+    ("How many World Series games did Vin Scully broadcast?",
+     "Scully broadcast his final home game for the Dodgers on September 25, 2016.", False),
     # a unit's short form is the unit
     ("How many pounds of zinc did the US Mint seek offers on?",
      "The Mint is seeking offers on 4,784,000 lbs of zinc.", True),

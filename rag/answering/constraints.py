@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..text import points_back, tokenize
-from .places import names_place
+from .places import names_place, other_country
 from .question import AnswerType, holds_new_answer, question_words
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -665,7 +665,7 @@ def check(question: str, sentence: str, around: str, article_text: str,
     old = stale_for_this_week(question, sentence, article_date)
     if old:
         return Verdict(False, f"it tells of {old}, not of the days of its article")
-    other = name_mismatch(question, sentence)
+    other = name_mismatch(question, sentence) or other_country(question, sentence)
     if other:
         return Verdict(False, f"it speaks of {other}")
     kind = asks_a_name(question)

@@ -133,3 +133,24 @@ def names_place(kind: str, question: str, sentence: str) -> bool | None:
     if kind in ("state", "states"):
         return _new(states_named(sentence), question)
     return None
+
+
+_IN_COUNTRY = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s+){0,2}?)(?:city|cities|town|towns"
+                         r"|region|province|island|capital|port|village)\b", re.I)
+
+
+def other_country(question: str, sentence: str) -> str:
+    """For "... in which Russian city?": a country the sentence places it in that is not the
+    asked one ("the city of Samarkand in Uzbekistan"), when it names no other; else "". (Not
+    for "which US state": a sentence about Texas seldom says "US", and may name Mexico.)"""
+    m = _IN_COUNTRY.search(question)
+    if not m:
+        return ""
+    asked = countries_named(m.group(1))
+    if not asked:
+        return ""
+    named = countries_named(sentence)
+    stems = {a.lower()[:5] for a in asked}
+    if not named or any(n.lower()[:5] in stems for n in named):
+        return ""
+    return sorted(named)[0]

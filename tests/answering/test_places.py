@@ -1,7 +1,7 @@
 import pytest
 
 from rag.answering.constraints import check
-from rag.answering.places import countries_named, names_place, states_named
+from rag.answering.places import countries_named, names_place, other_country, states_named
 
 
 @pytest.mark.parametrize("text, found", [
@@ -62,3 +62,15 @@ def test_check_refuses_a_sentence_that_names_no_country():
                  article, "").ok
     # "the country" stands for one named before it
     assert check(q, "The quake shook the country's north on Wednesday.", "", article, "").ok
+
+
+def test_a_place_asked_in_one_country_is_not_answered_from_another():
+    q = "Vladimir Putin welcomed world leaders to a Brics group summit in which Russian city?"
+    assert other_country(q, "Leaders have convened in the city of Samarkand in Uzbekistan.") \
+        == "Uzbekistan"
+    assert other_country(q, "Leaders gathered in Kazan, a Russian city on the Volga.") == ""
+    assert other_country(q, "Leaders gathered in Kazan on Tuesday.") == ""
+    assert other_country("Which city hosted the summit?", "It met in Samarkand, Uzbekistan.") == ""
+    verdict = check(q, "Leaders have convened in the city of Samarkand in Uzbekistan.", "",
+                    "putin brics summit", "")
+    assert not verdict.ok and verdict.reason == "it speaks of Uzbekistan"

@@ -315,9 +315,16 @@ def _count_positions(words: list[str], thing: str = "") -> list[int]:
             and not (thing and _measures(words, i, thing))]
 
 
+_SCALE_WORDS = frozenset("thousand million billion trillion".split())
+
+
 def _measures(words: list[str], i: int, thing: str) -> bool:
-    """Whether the number at ``i`` is a measure in a unit other than the counted thing."""
-    unit = words[i + 1] if i + 1 < len(words) and _UNIT.fullmatch(words[i + 1]) else ""
+    """Whether the number at ``i`` is a measure in a unit other than the counted thing
+    ("113 million years ago" counts no tracks)."""
+    j = i + 1
+    while j < len(words) and words[j].lower().rstrip(".,") in _SCALE_WORDS:
+        j += 1
+    unit = words[j] if j < len(words) and _UNIT.fullmatch(words[j]) else ""
     if not unit:
         m = _UNIT_IN.search(words[i])
         unit = m.group(0)[2:] if m else ""
@@ -559,6 +566,21 @@ def _name_spans(text: str) -> list[list[str]]:
     return spans
 
 
+# "the 185-pound python", "a 7.0-magnitude earthquake": a figure that tells which one.
+_ATTRIBUTIVE = re.compile(r"\b(\d[\d,.]*)-([a-z]+)\b")
+
+
+def figure_mismatch(question: str, sentence: str) -> str:
+    """A thing the question tells by a figure ("the 185-pound Burmese python") that the
+    sentence gives with another figure of the same unit only ("a 215-pound ... python"): that
+    figure, else ""."""
+    for n, unit in _ATTRIBUTIVE.findall(question):
+        said = [m for m, u in _ATTRIBUTIVE.findall(sentence) if u == unit]
+        if said and n not in said:
+            return f"the {said[0]}-{unit} one"
+    return ""
+
+
 def name_mismatch(question: str, sentence: str) -> str:
     """A name of the question that the sentence gives with another last part ("Tesla Model
     3" for "Tesla Model Y", "Los Angeles Clippers" for "Los Angeles Lakers"): that name, else
@@ -665,7 +687,8 @@ def check(question: str, sentence: str, around: str, article_text: str,
     old = stale_for_this_week(question, sentence, article_date)
     if old:
         return Verdict(False, f"it tells of {old}, not of the days of its article")
-    other = name_mismatch(question, sentence) or other_country(question, sentence)
+    other = (name_mismatch(question, sentence) or other_country(question, sentence)
+             or figure_mismatch(question, sentence))
     if other:
         return Verdict(False, f"it speaks of {other}")
     kind = asks_a_name(question)

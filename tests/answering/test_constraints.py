@@ -427,6 +427,11 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
      "Scully broadcast a World Series game in 1953 and, two years later, left Brooklyn.", False),
     ("How many years did Vin Scully broadcast Dodgers games?",
      "Scully broadcast Dodgers games for 67 years.", True),
+    # "113 million years ago" is an age, not a number of tracks
+    ("How many dinosaur tracks did the drought uncover?",
+     "Dinosaur tracks from around 113 million years ago have been revealed.", False),
+    ("How many dinosaur tracks did the drought uncover?",
+     "The drought uncovered some 140 dinosaur tracks.", True),
     # a day of a month counts nothing
     ("How many World Series games did Vin Scully broadcast?",
      "Scully broadcast his final home game for the Dodgers on September 25, 2016.", False),
@@ -454,3 +459,17 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
 ])
 def test_rounds_and_days_are_answered_by_a_count_and_a_day(question, sentence, ok):
     assert kind_of_answer(question, sentence).ok is ok
+
+
+def test_a_thing_told_by_its_figure_is_not_answered_by_another_of_the_same_unit():
+    from rag.answering.constraints import figure_mismatch
+
+    q = "How long was the 185-pound Burmese python that held Florida's record before 2022?"
+    s = "A record breaking 215-pound, 18-foot-long Burmese python has been captured."
+    assert figure_mismatch(q, s) == "the 215-pound one"
+    verdict = check(q, s, "", "185-pound 215-pound burmese python florida 2022", "")
+    assert not verdict.ok and verdict.reason == "it speaks of the 215-pound one"
+    assert figure_mismatch(q, "The 185-pound python was 16 feet long.") == ""
+    assert figure_mismatch(q, "The python was 16 feet long.") == ""
+    assert figure_mismatch("Which country was shaken by a 7.0-magnitude earthquake?",
+                           "A 7.0-magnitude quake shook the Philippines.") == ""

@@ -406,7 +406,9 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
     if _COUNT_Q.search(question):
         sentence = _other_numbers(question, sentence)
         thing = counted(question)
-        if not has_count(sentence, thing):
+        # No noun counted ("how many Russians", "how many watched"): people, so a measure
+        # ("for less than 10 years") is no answer either.
+        if not has_count(sentence, thing or "people"):
             return Verdict(False, "it gives no number")
         if len(thing) >= 3 and thing not in _ANY_NOUN and not counts(sentence, thing):
             return Verdict(False, f"it gives no number of {thing}s")
@@ -555,7 +557,9 @@ def _name_spans(text: str) -> list[list[str]]:
     spans, run = [], []
     for i, w in enumerate(words):
         # A hyphenated word ends a run: "Union Pacific-Petroles de Venezuela" is two names.
-        if i > 0 and w and _name_like(w) and w.lower() not in _NOT_NAMES and "-" not in w:
+        # "SUVs", "CEOs": a plural of an abbreviation is a common noun, not part of a name.
+        if (i > 0 and w and _name_like(w) and w.lower() not in _NOT_NAMES and "-" not in w
+                and not re.fullmatch(r"[A-Z]{2,}s", w)):
             run.append(w)
             continue
         if len(run) >= 2:

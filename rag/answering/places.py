@@ -95,14 +95,30 @@ def _countries() -> tuple[frozenset[str], re.Pattern]:
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")
 
 
+# A country's name inside another name: "United States Geological Survey", "British Airways",
+# "Bank of America" (but "the Prime Minister of Japan" names Japan).
+_IN_ORG = re.compile(r"\s+(?:Geological|Geologic|Survey|Airlines|Airways|Postal|Open|Institute"
+                     r"|Museum)\b")
+_OF_ORG = re.compile(r"\b[A-Z][\w&’'-]*\s+of\s+$")
+
+
 def countries_named(text: str) -> set[str]:
     """The country names and adjectives in ``text``, as written."""
     stems, pattern = _countries()
-    found = {m.group(0) for m in pattern.finditer(text)}
+    found = set()
+
+    def add(m: re.Match) -> None:
+        of_org = m.group(0) == "America" and _OF_ORG.search(text[max(0, m.start() - 40):
+                                                                   m.start()])
+        if not (_IN_ORG.match(text, m.end()) or of_org):
+            found.add(m.group(0))
+
+    for m in pattern.finditer(text):
+        add(m)
     for m in _CAPITALISED.finditer(text):
         w = m.group(0)
         if any(w[:k] in stems for k in range(4, min(len(w), _STEM_MAX) + 1)):
-            found.add(w)
+            add(m)
     return found
 
 

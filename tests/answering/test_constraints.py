@@ -432,6 +432,11 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
      "Dinosaur tracks from around 113 million years ago have been revealed.", False),
     ("How many dinosaur tracks did the drought uncover?",
      "The drought uncovered some 140 dinosaur tracks.", True),
+    # people counted by a demonym: a measure is no count of them
+    ("How many Russians could soon be conscripted into the military?",
+     "Immigrants who have had Russian citizenship for less than 10 years will serve.", False),
+    ("How many Russians could soon be conscripted into the military?",
+     "The announcement would see 300,000 reservists called up.", True),
     # a day of a month counts nothing
     ("How many World Series games did Vin Scully broadcast?",
      "Scully broadcast his final home game for the Dodgers on September 25, 2016.", False),
@@ -473,3 +478,13 @@ def test_a_thing_told_by_its_figure_is_not_answered_by_another_of_the_same_unit(
     assert figure_mismatch(q, "The python was 16 feet long.") == ""
     assert figure_mismatch("Which country was shaken by a 7.0-magnitude earthquake?",
                            "A 7.0-magnitude quake shook the Philippines.") == ""
+
+
+def test_a_plural_abbreviation_is_no_part_of_a_name():
+    from rag.answering.constraints import name_mismatch
+
+    q = "Why were some Kia and Hyundai SUVs recalled this week?"
+    assert name_mismatch(q, "The automakers recalled Hyundai Palisade and Kia Telluride "
+                            "vehicles over fire risks.") == ""
+    assert name_mismatch("How much does the Tesla Model Y cost?",
+                         "The Tesla Model 3 costs $46,990.") == "Tesla Model 3"

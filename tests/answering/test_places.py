@@ -17,6 +17,10 @@ from rag.answering.places import countries_named, names_place, other_country, st
     ("One year ago today, the World Health Organization declared a pandemic.", set()),
     ("The quake struck 15 miles west of Port-au-Prince.", set()),
     ("Leaders met in Europe and Asia.", set()),
+    # a country's name inside another name
+    ("The quake struck, according to the United States Geological Survey.", set()),
+    ("Bank of America and British Airways said so.", set()),
+    ("The Prime Minister of Japan spoke.", {"Japan"}),
     ("From left are Camilla, Duchess of Cornwall; Prince Philip; Prince William.", set()),
     ("Philippine officials and Afghan refugees met in Germany.",
      {"Philippine", "Afghan", "Germany"}),

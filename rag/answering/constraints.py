@@ -630,10 +630,35 @@ def restates(question: str, sentence: str) -> bool:
     return bool(words) and set(words) <= set(tokenize([question])[0])
 
 
+def _singular(kind: str) -> str:
+    if kind.endswith("ies"):
+        return kind[:-3] + "y"
+    return kind[:-1] if kind.endswith("s") and not kind.endswith("ss") else kind
+
+
+def speaks_of_kind(kind: str, sentence: str) -> bool:
+    """Whether ``sentence`` speaks of a thing of the asked kind by description: "two of the
+    largest supermarket chains", "these airlines", "the Texas-based airline"."""
+    return bool(kind) and kind not in ("name", "title") and re.search(
+        rf"\b(?:the|this|that|these|those|its|both|two|three)\s+(?:[\w’'-]+\s+){{0,3}}?"
+        rf"{re.escape(_singular(kind))}", sentence, re.I) is not None
+
+
+def names_kind(kind: str, question: str, sentence: str, article_text: str = "") -> bool:
+    """Whether ``sentence`` names a thing of the asked kind that the question does not: one
+    of the list for a country or a US state, any name for the other kinds."""
+    place = names_place(kind, question, sentence)
+    if kind == "title":
+        q = question.lower()
+        place = any(m.group(1).lower() not in q for m in _QUOTE.finditer(sentence))
+    return names_something(question, sentence, article_text) if place is None else place
+
+
 def check(question: str, sentence: str, around: str, article_text: str,
-          article_date: str) -> Verdict:
-    """Whether ``sentence`` (with ``around``: its neighbours) from an article (its retrieved
-    text and its date YYYY-MM-DD) can answer ``question`` as asked."""
+          article_date: str, before: str = "") -> Verdict:
+    """Whether ``sentence`` (with ``around``: its neighbours; ``before``: the sentence before
+    it, when known) from an article (its retrieved text and its date YYYY-MM-DD) can answer
+    ``question`` as asked."""
     near = f"{sentence} {around}"
     qm = months(question)
     if qm:
@@ -700,10 +725,11 @@ def check(question: str, sentence: str, around: str, article_text: str,
     if kind and not points_back(sentence) and not re.search(
             rf"\b(?:the|this|that|its) {kind.rstrip('s')}", sentence, re.I):
         # A country or a US state is one of a closed list; other kinds, any name.
-        place = names_place(kind, question, sentence)
-        if kind == "title":
-            q = question.lower()
-            place = any(m.group(1).lower() not in q for m in _QUOTE.finditer(sentence))
-        if not (names_something(question, sentence, article_text) if place is None else place):
+        named = names_kind(kind, question, sentence, article_text)
+        # "The deal would combine two of the largest supermarket chains" after the sentence
+        # that names them: the answer is led by that one (rag/answering/extractive.py).
+        if not named and before and speaks_of_kind(kind, sentence):
+            named = names_kind(kind, question, before, article_text)
+        if not named:
             return Verdict(False, "it names none" if kind == "name" else f"it names no {kind}")
     return kind_of_answer(question, sentence)

@@ -173,7 +173,7 @@ class ExtractiveAnswerer:
         why = ""
         for c, ctx in zip(ok, sentence_contexts(passages, ok), strict=True):
             verdict = check(question, c.text, f"{ctx.before} {ctx.after}", ctx.doc_text,
-                            c.passage.date)
+                            c.passage.date, before=ctx.before)
             if verdict.ok:
                 return c
             why = why or verdict.reason
@@ -268,9 +268,15 @@ def antecedent(best: Candidate, question: str = "") -> Candidate | None:
     """The sentence before ``best`` in its passage when ``best`` opens by pointing back to it
     ("He will become ...": who?; retrieval widens such a passage to hold it, see
     rag/retrieval/lead_in.py), or names what ``question`` asks for only by its description
-    ("the wildly popular South Korean show")."""
+    ("the wildly popular South Korean show", "two of the largest supermarket chains")."""
+    from .constraints import asks_a_name, names_kind, speaks_of_kind
+
+    kind = asks_a_name(question) if question else ""
     described = not points_back(best.text)
-    if described and not (question and _describes_asked(question, best.text)):
+    if described and not (question and (
+            _describes_asked(question, best.text)
+            # "two of the largest supermarket chains", naming none of them
+            or speaks_of_kind(kind, best.text) and not names_kind(kind, question, best.text))):
         return None
     p = best.passage
     prev = None

@@ -488,3 +488,16 @@ def test_a_plural_abbreviation_is_no_part_of_a_name():
                             "vehicles over fire risks.") == ""
     assert name_mismatch("How much does the Tesla Model Y cost?",
                          "The Tesla Model 3 costs $46,990.") == "Tesla Model 3"
+
+
+def test_a_description_of_the_asked_kind_answers_after_the_sentence_that_names_it():
+    from rag.answering.constraints import speaks_of_kind
+
+    q = "Which two major supermarkets plan to merge in 2024?"
+    s = "The deal, expected to close in 2024, would combine two of the largest supermarket chains."
+    article = "kroger and albertsons agreed to merge. 2024 supermarkets"
+    assert speaks_of_kind("supermarkets", s)
+    assert not speaks_of_kind("supermarkets", "Grocery prices rose in 2024.")
+    assert not check(q, s, "", article, "").ok
+    assert check(q, s, "", article, "", before="Kroger and Albertsons agreed to merge.").ok
+    assert not check(q, s, "", article, "", before="The industry has consolidated.").ok

@@ -28,6 +28,10 @@ ARTICLES = [
      "text": "Here is what you need to know today.\n\nTODAY’S NUMBER\n\n9%\n\nThat’s how "
              "much plastic in the US is actually recycled, according to the Environmental "
              "Protection Agency."},
+    {"id": "grocers", "date": "2022-10-14", "source": "cnn.com", "title": "Grocery deal",
+     "text": "Kroger announced Friday that it will buy Albertsons. The merger, expected to "
+             "close in 2024, would combine two of the largest supermarket chains. Shoppers "
+             "worry about prices."},
 ]
 SHOW_Q = "Which wildly popular show was recently green lit for a new season?"
 
@@ -82,8 +86,18 @@ def test_a_sentence_that_points_back_is_led_by_the_one_it_points_to(bot):
     assert [c.quote for c in answer.citations[:2]] == [
         "9%", "That’s how much plastic in the US is actually recycled, according to the "
               "Environmental Protection Agency."]
-    text = ARTICLES[-1]["text"]
+    text = next(a["text"] for a in ARTICLES if a["id"] == "number")
     assert all(text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_a_sentence_that_describes_the_asked_kind_is_led_by_the_one_naming_it(bot):
+    # "two of the largest supermarket chains" names none: the sentence before does
+    answer = bot.ask("Which two major supermarkets plan to merge in 2024?")
+    assert not answer.abstained
+    assert [c.quote for c in answer.citations[:2]] == [
+        "Kroger announced Friday that it will buy Albertsons.",
+        "The merger, expected to close in 2024, would combine two of the largest supermarket "
+        "chains."]
 
 
 def test_a_description_of_a_single_word_does_not_pull_the_sentence_before():

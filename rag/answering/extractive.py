@@ -33,7 +33,8 @@ _ATTRIBUTED = re.compile(r"\s*(?:He|She|They)\s+(?:also\s+)?(?:said|says|told|ad
 # captions: "... Students carry an Indian national flag ahead of the country's 75th
 # independence day celebrations" answers what it shows.
 _FURNITURE = re.compile(r"\s*(?:[►▶•]|MUST WATCH\b|JUST WATCHED\b|READ MORE\b|Related:|Watch:"
-                        r"|Video:|Video Ad Feedback\b)|[\w'’ ]{3,40}:(?=['‘“A-Z])")
+                        r"|Video:|Video Ad Feedback\b|Correction:|Clarification:"
+                        r"|Editor['’]s [Nn]ote:)|[\w'’ ]{3,40}:(?=['‘“A-Z])")
 _WHICH = re.compile(r"\s*(?:which|what)\s+((?:[\w’'-]+\s+){1,3})", re.I)
 _NOT_NOUN = frozenset("is was are were did does do has have had will would can could the a an of "
                       "to in on for new".split())
@@ -172,8 +173,10 @@ class ExtractiveAnswerer:
         ok = [c for c in ok if c.pick >= self.settings.fallback_ratio * ok[0].pick]
         why = ""
         for c, ctx in zip(ok, sentence_contexts(passages, ok), strict=True):
+            # The sentence before counts only where it would lead the answer.
+            ante = antecedent(c, question)
             verdict = check(question, c.text, f"{ctx.before} {ctx.after}", ctx.doc_text,
-                            c.passage.date, before=ctx.before)
+                            c.passage.date, before=ante.text if ante is not None else "")
             if verdict.ok:
                 return c
             why = why or verdict.reason

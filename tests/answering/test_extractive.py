@@ -113,7 +113,7 @@ def test_a_description_of_a_single_word_does_not_pull_the_sentence_before():
 
 
 def test_page_furniture_is_never_a_candidate():
-    # links to other stories, video teasers and bullets around an article's text
+    # links to other stories, video teasers, bullets and editors' notes around an article's text
     from rag.answering.extractive import ExtractiveAnswerer
     from rag.config import Settings
     from rag.types import Passage
@@ -124,6 +124,7 @@ def test_page_furniture_is_never_a_candidate():
             "JUST WATCHED Record-breaking heat for parts of California Replay More Videos ...\n\n"
             "•Former name: World Wrestling Federation and more besides\n\n"
             "Video Ad Feedback Judge admonishes Alex Jones during trial 03:40 - Source: CNN\n\n"
+            "Correction: A previous version of this story misstated the studio's name.\n\n"
             "The new film led the box office this weekend with $143 million in ticket sales. "
             "Analysts said: “It was a strong opening for the studio this year.”")
     reader = ExtractiveAnswerer(None, Settings().answer)

@@ -443,6 +443,12 @@ _TITLE_Q = re.compile(r"\bwhat(?:'s|’s| is| was| were| are| will be)? (?:its|h
 _QUOTE = re.compile(r"[“\"‘]([^”\"’]{2,80})[”\"’]")
 
 
+_PERSON_KINDS = frozenset(
+    "singer rapper actor actress athlete celebrity player quarterback billionaire politician "
+    "lawmaker senator governor candidate name".split())
+_PERSONAL = re.compile(r"\s*(?:He|She|His|Her|Him)\b")
+
+
 def asks_a_name(question: str) -> str:
     """The named kind of thing the question asks which one of ("Which US state ..." ->
     "state", "What is its name?" -> "name", "What is the title of ..." -> "title"), else
@@ -721,8 +727,10 @@ def check(question: str, sentence: str, around: str, article_text: str,
     if other:
         return Verdict(False, f"it speaks of {other}")
     kind = asks_a_name(question)
-    # "He ..." and "The airline said ..." stand for one named before them.
-    if kind and not points_back(sentence) and not re.search(
+    # "He ..." and "The airline said ..." stand for one named before them ("She said ..." for
+    # a person only, not for a country or a company).
+    pointing = points_back(sentence) and (kind in _PERSON_KINDS or not _PERSONAL.match(sentence))
+    if kind and not pointing and not re.search(
             rf"\b(?:the|this|that|its) {kind.rstrip('s')}", sentence, re.I):
         # A country or a US state is one of a closed list; other kinds, any name.
         named = names_kind(kind, question, sentence, article_text)

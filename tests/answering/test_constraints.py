@@ -394,6 +394,8 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
     assert check("Which senator resigned?", "He resigned on Monday after the vote.", "", "",
                  "").ok
     assert check(q, "The automaker said it would change the logo.", "", article, "").ok
+    # "She said ..." stands for a person, not for an automaker
+    assert not check(q, "She said the logo was last tweaked in 2019.", "", article, "").ok
     # a title is quoted
     q = "What is the title of Joe Biden's first re-election campaign ad of 2024?"
     assert not check(q, "Trump's standing among Republican voters is not as perilous as "

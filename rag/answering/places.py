@@ -60,6 +60,7 @@ US_STATES = (
     "Rhode Island", "South Carolina", "South Dakota", "West Virginia"]
 
 
+_US_NAMES = frozenset(_ALSO["United States"].split(", ") + ["United States", "Americans"])
 _STEM_MAX = 7  # "Philippines" -> "Philipp": "Philippine", not "Prince Philip"
 
 
@@ -147,7 +148,10 @@ def names_place(kind: str, question: str, sentence: str) -> bool | None:
     if kind in ("country", "countries", "nation", "nations"):
         return _new(countries_named(sentence), question)
     if kind in ("state", "states"):
-        return _new(states_named(sentence), question)
+        # A nation is a state too ("Which state holds the EU presidency?" - Denmark), but not
+        # the US, in whose news "which state" asks for one of its states.
+        nations = {c for c in countries_named(sentence) if c not in _US_NAMES}
+        return _new(states_named(sentence) | nations, question)
     return None
 
 

@@ -48,6 +48,11 @@ def test_us_states_and_states_named_as_states():
      "There have been almost 22,000 cases in the US this year.", False),
     ("state", "Which state has the most monkeypox cases?",
      "California has the most cases, followed by New York.", True),
+    # a nation is a state too, but the US is not one of "which state"
+    ("state", "Which state holds the EU presidency?",
+     "Denmark, which holds the rotating EU presidency, said so.", True),
+    ("state", "Which state has the most monkeypox cases?",
+     "The United States and American cities reported 22,000 cases.", False),
     # kinds without a list are not checked here
     ("city", "Which city opened a tent camp?", "Officials opened it.", None),
 ])

@@ -348,7 +348,22 @@ def counts(sentence: str, thing: str) -> bool:
     does not count yards, nor "a World Series game in 1953 and, two years later"."""
     words = sentence.lower().split()
     return any(any(thing in x for x in words[max(0, i - 8):i + 7])
-               for i in _count_positions(words, thing))
+               for i in _count_positions(words, thing) if not _counts_other(words, i, thing))
+
+
+_PHRASE_AFTER = frozenset("and or in at on from across since after before for with to by".split())
+
+
+def _counts_other(words: list[str], i: int, thing: str) -> bool:
+    """Whether the number at ``i`` counts the plural noun right after it, a phrase of its own
+    ("led to 112 arrests and numerous children": arrests, not children)."""
+    if i + 1 >= len(words):
+        return False
+    noun = words[i + 1]
+    bare = noun.strip(".,;:")
+    if thing in bare or not bare.isalpha() or not bare.endswith("s") or len(bare) < 4:
+        return False
+    return noun[-1] in ",;." or (i + 2 < len(words) and words[i + 2] in _PHRASE_AFTER)
 
 
 _PERCENT = re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per cent\b|pct\b)", re.I)

@@ -439,6 +439,12 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
      "Immigrants who have had Russian citizenship for less than 10 years will serve.", False),
     ("How many Russians could soon be conscripted into the military?",
      "The announcement would see 300,000 reservists called up.", True),
+    # a number that counts another thing, a phrase of its own
+    ("How many children were rescued in operation Ikaros?",
+     "It identified 269 suspects in 22 countries and led to 112 arrests and numerous children "
+     "identified and rescued.", False),
+    ("How many children were rescued in operation Ikaros?",
+     "Police rescued 57 children and arrested 112 people.", True),
     # a day of a month counts nothing
     ("How many World Series games did Vin Scully broadcast?",
      "Scully broadcast his final home game for the Dodgers on September 25, 2016.", False),

@@ -249,10 +249,10 @@ def _stem(word: str) -> str:
 
 # Units of measure: "1½ miles", "two years later", "18-foot-long" measure, they count no people
 # or games (unless the unit is what is counted: "how many years ...").
-_UNITS = (r"feet|foot|ft|inch|inches|yards?|miles?|meters?|metres?|km|kilomet\w*|cm|mm|pounds?"
-          r"|lbs?|kg|kilograms?|tons?|tonnes?|ounces?|mph|degrees?|acres?|percent|pct|years?"
-          r"|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|gallons?"
-          r"|barrels?|liters?|litres?|a\.m|p\.m")
+_DISTANCES = r"feet|foot|ft|inch|inches|yards?|miles?|meters?|metres?|km|kilomet\w*|cm|mm"
+_DURATIONS = r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries"
+_UNITS = (rf"{_DISTANCES}|{_DURATIONS}|pounds?|lbs?|kg|kilograms?|tons?|tonnes?|ounces?|mph"
+          r"|degrees?|acres?|percent|pct|gallons?|barrels?|liters?|litres?|a\.m|p\.m")
 _UNIT = re.compile(rf"(?:{_UNITS})\.?[,;:)]?", re.I)
 _UNIT_IN = re.compile(rf"\d-(?:{_UNITS})\b", re.I)
 # Short forms of a unit, so that "4,784,000 lbs" counts pounds.
@@ -301,8 +301,7 @@ _LABELS = frozenset("no. number level category game phase stage grade article se
                     "page route highway flight gate terminal".split())
 
 
-_MONTH_WORDS = frozenset(MONTHS + "jan. feb. mar. apr. jun. jul. aug. sep. sept. oct. nov. dec."
-                         .split())
+_MONTH_WORDS = frozenset(MONTHS + [f"{a}." for a in _MONTH_ABBR])  # "september", "sept."
 
 
 def _count_positions(words: list[str], thing: str = "") -> list[int]:
@@ -394,9 +393,8 @@ _DAY = re.compile(r"(?i:\b(?:" + "|".join(WEEKDAYS) + r"|today|yesterday|tomorro
                   r"|\b[A-Z][\w’']+ Day\b")
 # "How long ...": a length of time or of size ("18-foot-long", "200 years", "since 1992").
 _LONG_Q = re.compile(r"\bhow long\b", re.I)
-_LENGTH = re.compile(r"\b(?:feet|foot|ft|inch|inches|yards?|miles?|meters?|metres?|km|kilomet\w*"
-                     r"|centimet\w*|cm|mm|years?|months?|weeks?|days?|hours?|minutes?|seconds?"
-                     r"|decades?|century|centuries|since|until|overnight)\b", re.I)
+_LENGTH = re.compile(rf"\b(?:{_DISTANCES}|centimet\w*|{_DURATIONS}|century|since|until"
+                     r"|overnight)\b", re.I)
 _RATIO_Q = re.compile(r"\bwhat ratio\b", re.I)
 _RATIO = re.compile(r"\b\w+-for-\w+\b|\b\d+\s*(?::|to)\s*\d+\b", re.I)
 
@@ -668,10 +666,10 @@ def speaks_of_kind(kind: str, sentence: str) -> bool:
 def names_kind(kind: str, question: str, sentence: str, article_text: str = "") -> bool:
     """Whether ``sentence`` names a thing of the asked kind that the question does not: one
     of the list for a country or a US state, any name for the other kinds."""
-    place = names_place(kind, question, sentence)
     if kind == "title":
         q = question.lower()
-        place = any(m.group(1).lower() not in q for m in _QUOTE.finditer(sentence))
+        return any(m.group(1).lower() not in q for m in _QUOTE.finditer(sentence))
+    place = names_place(kind, question, sentence)
     return names_something(question, sentence, article_text) if place is None else place
 
 

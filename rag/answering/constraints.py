@@ -317,13 +317,25 @@ def _count_positions(words: list[str], thing: str = "") -> list[int]:
 _SCALE_WORDS = frozenset("thousand million billion trillion".split())
 
 
+_SIZE_SUFFIX = frozenset("old long tall high wide deep".split())
+
+
+def _unit_word(word: str) -> str:
+    """The unit ``word`` is, also as the head of a size ("year-old", "foot-long": "113-million
+    year-old tracks" are aged, not counted), else ""."""
+    base, _, rest = word.lower().rstrip(".,;:)").partition("-")
+    if rest in _SIZE_SUFFIX:
+        word = base
+    return word if _UNIT.fullmatch(word) else ""
+
+
 def _measures(words: list[str], i: int, thing: str) -> bool:
     """Whether the number at ``i`` is a measure in a unit other than the counted thing
     ("113 million years ago" counts no tracks)."""
     j = i + 1
     while j < len(words) and words[j].lower().rstrip(".,") in _SCALE_WORDS:
         j += 1
-    unit = words[j] if j < len(words) and _UNIT.fullmatch(words[j]) else ""
+    unit = _unit_word(words[j]) if j < len(words) else ""
     if not unit:
         m = _UNIT_IN.search(words[i])
         unit = m.group(0)[2:] if m else ""
@@ -440,7 +452,8 @@ _NAMED = frozenset(
     "hurricane typhoon cyclone singer rapper actor actress athlete celebrity player "
     "quarterback billionaire politician lawmaker senator governor candidate supermarket "
     "supermarkets retailers school holiday show film movie series song album book novel "
-    "website park band".split())
+    "website park band star musician author artist leader justice comedian ceo service giant "
+    "document".split())
 _WHICH_HEAD = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s+){0,3}[\w’'-]+)", re.I)
 _NAME_Q = re.compile(r"\bwhat(?:'s|’s| is| was| were| are)? (?:its|his|her|their|the) names?\b",
                      re.I)
@@ -458,7 +471,8 @@ _QUOTE = re.compile(r"[“\"‘]([^”\"’]{2,80})[”\"’]")
 
 _PERSON_KINDS = frozenset(
     "singer rapper actor actress athlete celebrity player quarterback billionaire politician "
-    "lawmaker senator governor candidate name".split())
+    "lawmaker senator governor candidate name star musician author artist leader justice "
+    "comedian ceo".split())
 _PERSONAL = re.compile(r"\s*(?:He|She|His|Her|Him)\b")
 
 

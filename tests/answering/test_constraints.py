@@ -368,6 +368,10 @@ def test_a_sentence_dated_before_its_article_does_not_answer_this_weeks_news(
     ("Which NFL team won the Super Bowl for the second year in a row?", "team"),
     ("At which Texas state park did drought reveal dinosaur tracks?", "park"),
     ("What is the title of Joe Biden's first campaign ad of 2024?", "title"),
+    # people known by their names
+    ("Which Supreme Court justice wrote the majority opinion?", "justice"),
+    ("Which Hollywood star was awarded an honorary Palme d'Or?", "star"),
+    ("Which streaming service signed a 10-year deal with WWE?", "service"),
     # kinds whose answer may be a common noun
     ("Which food item will soon be added to McDonald's menus?", ""),
     ("What type of company is it?", ""),
@@ -402,6 +406,13 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
                         "President Joe Biden's.", "", "", "").ok
     assert check(q, "The ad, titled “Freedom,” opens with images of January 6.", "",
                  "joe biden's 2024 campaign", "").ok
+    # a justice is named, or pointed back to ("She wrote ..."); a court's ruling names none
+    jq = "Which Supreme Court justice wrote the majority opinion in the case?"
+    court = "the supreme court ruled in the case."
+    assert not check(jq, "The ruling was 6-3 and overturned the 1973 decision.", "", court,
+                     "").ok
+    assert check(jq, "Justice Samuel Alito wrote the majority opinion.", "", court, "").ok
+    assert check(jq, "She wrote for the majority.", "", court, "").ok
 
 
 @pytest.mark.parametrize("question, sentence, ok", [
@@ -432,6 +443,10 @@ def test_a_sentence_that_names_nothing_does_not_answer_which_named_thing():
     # "113 million years ago" is an age, not a number of tracks
     ("How many dinosaur tracks did the drought uncover?",
      "Dinosaur tracks from around 113 million years ago have been revealed.", False),
+    # ... nor are "113-million year-old tracks" (a size's head: year-old, foot-long)
+    ("How many dinosaur tracks did the drought uncover?",
+     "The park will protect these 113-million year-old tracks for future generations.", False),
+    ("How many pythons were caught?", "Hunters caught two 18 foot-long pythons.", True),
     ("How many dinosaur tracks did the drought uncover?",
      "The drought uncovered some 140 dinosaur tracks.", True),
     # people counted by a demonym: a measure is no count of them

@@ -32,7 +32,7 @@ def child(jsonl: str, heap: int, commit_every: int) -> None:
     from scale import MemoryPeaks
 
     from rag.chunks import Chunker
-    from rag.ingest import _give_back_memory
+    from rag.memory import give_back_memory as _give_back_memory
     from rag.retrieval.tantivy_index import TantivyIndex, _stored
     from rag.types import Article
 

@@ -1,14 +1,19 @@
 """What the keyword index costs the process that writes it, merges included: the index on disk
 and the peak of RSS, private memory (RssAnon) and file-backed pages (RssFile) while tantivy
-indexes a JSONL file's articles (cut into 1,000-character chunks) and merges its segments.
+indexes a JSONL file's articles (cut into 1,000-character chunks) and merges its segments, for
+the index in one tantivy index (the layout before stop 26) and in shards of SHARD_CHUNKS, each
+in a fresh process.
 
     .venv/bin/python benchmarks/keyword_merge.py
         [--articles /tmp/newsrag-ingest-mem/articles-128000.jsonl] [--commit-every 20000]
+        [--shard-chunks 0,100000]
 
 A commit every ``--commit-every`` chunks makes segments of that size, so that tantivy's merge
-policy (8 segments of a size merged into one) runs inside the measured process. The JSONL is
-the one benchmarks/ingest_memory.py writes (run it once with --sizes 128000 to make it). No
-store, no embedding: the keyword index alone, through rag.retrieval.tantivy_index.
+policy (8 segments of a size merged into one) runs inside the measured process; a merge maps
+the segments it reads, so file-backed pages grow with the largest merge. ``--shard-chunks 0``
+is one unbounded shard. The JSONL is the one benchmarks/ingest_memory.py writes (run it once
+with --sizes 128000 to make it). No store, no embedding: the keyword index alone, through
+rag.retrieval.tantivy_index.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,33 +61,84 @@ def feed(index, articles: str, commit_every: int) -> tuple[int, int]:
     return chunks, commits + 1
 
 
-def main() -> None:
+def child(articles: str, commit_every: int, shard_chunks: int) -> None:
     from scale import MemoryPeaks
 
     from rag.retrieval.tantivy_index import TantivyIndex
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--articles", default="/tmp/newsrag-ingest-mem/articles-128000.jsonl")
-    ap.add_argument("--commit-every", type=int, default=20_000)
-    args = ap.parse_args()
-    if not Path(args.articles).exists():
-        sys.exit(f"{args.articles} is missing: run benchmarks/ingest_memory.py --sizes 128000 "
-                 "once to write it")
     folder = Path(tempfile.mkdtemp(prefix="newsrag-kwmerge-")) / "tantivy"
     with MemoryPeaks(every=0.05) as mem:
         t = time.perf_counter()
-        chunks, commits = feed(TantivyIndex(folder), args.articles, args.commit_every)
+        index = TantivyIndex(folder, shard_chunks=shard_chunks or 10**12)
+        chunks, commits = feed(index, articles, commit_every)
         secs = time.perf_counter() - t
-    meta = json.loads((folder / "meta.json").read_text())
-    disk = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-    out = {"chunks": chunks, "commits": commits, "seconds": round(secs, 1),
-           "segments": len(meta["segments"]),
-           "largest_segment_docs": max(s["max_doc"] for s in meta["segments"]),
-           "disk_mb": round(disk / 1e6, 1), "peak_rss_mb": mem.peaks["VmHWM"],
-           "peak_anon_mb": mem.peaks["RssAnon"], "peak_file_mb": mem.peaks["RssFile"],
-           "file_mb_at_start": mem.start["RssFile"]}
-    print(json.dumps(out, indent=1))
+    # keyword search over the shards: 50 questions made of article titles, top 100
+    queries = []
+    with open(articles, encoding="utf-8") as fh:
+        for line in fh:
+            title = json.loads(line).get("title") or ""
+            if len(title.split()) >= 3:
+                queries.append(title)
+            if len(queries) >= 50:
+                break
+    snap = TantivyIndex(folder).current()
+    times = []
+    for q in queries:
+        t0 = time.perf_counter()
+        snap._search(q, None, 100)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    shards = json.loads((folder / "shards.json").read_text())["shards"]
+    segments = [seg for name in shards
+                for seg in json.loads((folder / name / "meta.json").read_text())["segments"]]
+    disk = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    print(json.dumps({"chunks": chunks, "commits": commits, "seconds": round(secs, 1),
+                      "shards": len(shards), "segments": len(segments),
+                      "largest_segment_docs": max(s["max_doc"] for s in segments),
+                      "disk_mb": round(disk / 1e6, 1), "peak_rss_mb": mem.peaks["VmHWM"],
+                      "peak_anon_mb": mem.peaks["RssAnon"], "peak_file_mb": mem.peaks["RssFile"],
+                      "file_mb_at_start": mem.start["RssFile"],
+                      "search_p50_ms": round(times[len(times) // 2], 1),
+                      "search_p95_ms": round(times[int(len(times) * 0.95)], 1)}))
     shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--articles", default="/tmp/newsrag-ingest-mem/articles-128000.jsonl")
+    ap.add_argument("--commit-every", type=int, default=20_000)
+    ap.add_argument("--shard-chunks", default="0,100000",
+                    help="comma-separated shard sizes to compare (0: one unbounded shard)")
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child[0], int(args.child[1]), int(args.child[2]))
+        return
+    if not Path(args.articles).exists():
+        sys.exit(f"{args.articles} is missing: run benchmarks/ingest_memory.py --sizes 128000 "
+                 "once to write it")
+    rows = []
+    for cap in [int(x) for x in args.shard_chunks.split(",")]:
+        proc = subprocess.run([sys.executable, __file__, "--child", args.articles,
+                               str(args.commit_every), str(cap)], capture_output=True, text=True)
+        if proc.returncode:
+            sys.exit(proc.stderr[-3000:])
+        row = {"shard_chunks": cap, **json.loads(proc.stdout.strip().splitlines()[-1])}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    base = rows[0]
+    print("\n| shard chunks | chunks | shards | segments | largest segment (docs) | disk MB | "
+          "seconds | peak RSS MB | peak private MB | peak file-backed MB (at start) | "
+          "file-backed ratio | search p50 / p95 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        grown = r["peak_file_mb"] - r["file_mb_at_start"]
+        base_grown = max(1e-9, base["peak_file_mb"] - base["file_mb_at_start"])
+        print(f"| {r['shard_chunks'] or 'one shard'} | {r['chunks']:,} | {r['shards']} | "
+              f"{r['segments']} | {r['largest_segment_docs']:,} | {r['disk_mb']} | "
+              f"{r['seconds']} | {r['peak_rss_mb']} | {r['peak_anon_mb']} | "
+              f"{r['peak_file_mb']} ({r['file_mb_at_start']}) | {grown / base_grown:.2f} | "
+              f"{r['search_p50_ms']} / {r['search_p95_ms']} |")
 
 
 if __name__ == "__main__":

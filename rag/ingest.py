@@ -23,8 +23,6 @@ as their vectors come back, so ids, hashes and groups (hence vectors) are the sa
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import json
 import os
@@ -35,6 +33,7 @@ from pathlib import Path
 
 from .chunks import embed_text
 from .ids import IdMap
+from .memory import give_back_memory as _give_back_memory
 from .sources import ReadLog, is_url
 from .types import Article, DiskFullError, Failure, IngestReport
 
@@ -281,27 +280,6 @@ class _Run:
                                  f"{self.report.chunks_written / elapsed:.1f} chunks/s",
                                  refresh=False)
         self.bar.update(articles)
-
-
-_LIBC: list = []
-
-
-def _give_back_memory() -> None:
-    """Return the freed parts of the C heap to the system after each group (glibc only).
-
-    A group's temporaries (request bodies, vectors, the keyword writer's buffers, which free
-    memory in other threads' arenas) leave free holes that glibc keeps; trimming them after
-    each group lowered an ingestion's peak RSS by about 10 MB at 32k articles
-    (benchmarks/README.md). It takes microseconds; elsewhere than glibc it does nothing."""
-    if not _LIBC:
-        name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
-        try:
-            libc = ctypes.CDLL(name) if name else None
-            _LIBC.append(libc.malloc_trim if libc is not None else None)
-        except (OSError, AttributeError):  # musl and others: no malloc_trim
-            _LIBC.append(None)
-    if _LIBC[0] is not None:
-        _LIBC[0](0)
 
 
 def _why(exc: Exception) -> str:

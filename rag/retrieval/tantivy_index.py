@@ -27,6 +27,18 @@ since, checked by article id and content hash, so that re-reading some of them i
 The position kept is ``FEED_MARGIN`` behind the newest one read, because two writers of one
 server may finish their writes out of the order of their sequence numbers.
 
+The index is split into shards of at most ``SHARD_CHUNKS`` chunks, each a tantivy index in a
+subfolder, listed oldest first in ``shards.json``; new chunks go to the newest (the head).
+tantivy merges segments with a log merge policy that tantivy-py gives no way to bound, and a
+merge maps the segments it reads into the process: the merges of one index grow with it
+(a 128k-article ingestion mapped 59 MB more than a 2k one), those of a shard stop at its size
+(about 20 MB at 100,000 chunks). Each shard scores BM25 with its own statistics, as
+Elasticsearch's shards do by default (query_then_fetch); an index under one shard, every
+corpus the quality figures were measured on, scores exactly as before. A rebuild writes new
+shards and switches ``shards.json`` to them in one rename, so readers see the old index or
+the new one, never a part. The generation marker is in the head (the newest marker wins; a
+sealed shard may keep the one it had).
+
 tantivy allows one writer per folder across processes. Every writer here holds the store's
 write lock first, so writers queue on that lock, never on tantivy's.
 """
@@ -38,20 +50,24 @@ import functools
 import json
 import logging
 import math
+import os
 import shutil
 import threading
 import time
 from pathlib import Path
 
 from ..dates import date_int
+from ..memory import give_back_memory
 from ..text import tokenize
 from ..types import Article, Chunk, Filters, RagError, StoredChunk
 from .keyword import KeywordIndexDamaged
 
 log = logging.getLogger("rag.keyword")
 
-FORMAT = 2  # of the schema and payload below; another value in the folder means a rebuild
+FORMAT = 3  # of the schema, payload and layout; another value in the folder means a rebuild
 CONFIG = "newsrag-keyword.json"
+SHARDS = "shards.json"  # the shards' subfolders, oldest first: the last is the head
+SHARD_CHUNKS = 100_000  # the head is sealed and a new one started past this many chunks
 GENERATION_ID = "__newsrag_generation__"  # the marker document's chunk_id
 ANALYZER = "newsrag_tokens"
 # Bytes buffered before tantivy writes a segment. Small: keyword indexing runs at about 9,000
@@ -102,17 +118,17 @@ def _guarded(method):
 
 
 class TantivySearcher:
-    """One committed state of the index (a tantivy searcher is a snapshot)."""
+    """One committed state of the index: a tantivy searcher (a snapshot) per shard."""
 
-    def __init__(self, searcher, schema, generation: str, has_marker: bool,
+    def __init__(self, parts: list, schema, generation: str, markers: int,
                  feed: int | None = None, on_damage=None):
         self._on_damage = on_damage
         self._load = None  # chunk ids -> {id: StoredChunk}: the store's get_chunks
-        self._s = searcher
+        self._parts = list(parts)  # tantivy searchers, oldest shard first
         self._schema = schema
         self.generation = generation
         self.feed = feed  # the change-feed position applied (None: made before the feed)
-        self.size = max(0, searcher.num_docs - (1 if has_marker else 0)) if searcher else 0
+        self.size = max(0, sum(s.num_docs for s in self._parts) - markers)
 
     def reading(self, store) -> TantivySearcher:
         """This snapshot, reading its hits' text from ``store`` (a shallow copy: the snapshot
@@ -167,9 +183,12 @@ class TantivySearcher:
         terms = tokenize([query])[0]
         if not terms or k <= 0 or not self.size:
             return []
-        hits = self._s.search(self._filtered(self._words(terms), filters), k, count=False).hits
-        return [(self._s.doc(addr).get_first("chunk_id"), float(score))
-                for score, addr in hits if score > 0]
+        q = self._filtered(self._words(terms), filters)
+        hits = [(float(score), s, addr) for s in self._parts
+                for score, addr in s.search(q, k, count=False).hits if score > 0]
+        if len(self._parts) > 1:
+            hits.sort(key=lambda h: -h[0])  # stable: one shard keeps tantivy's order
+        return [(s.doc(addr).get_first("chunk_id"), score) for score, s, addr in hits[:k]]
 
     @_guarded
     def scores_for(self, query: str, chunk_ids: list[str]) -> dict[str, float]:
@@ -184,20 +203,21 @@ class TantivySearcher:
             tantivy.Query.term_set_query(self._schema, "chunk_id", ids), 0.0)
         q = tantivy.Query.boolean_query([(tantivy.Occur.Must, self._words(terms)),
                                          (tantivy.Occur.Must, only)])
-        for score, addr in self._s.search(q, len(ids), count=False).hits:
-            out[self._s.doc(addr).get_first("chunk_id")] = float(score)
+        for s in self._parts:
+            for score, addr in s.search(q, len(ids), count=False).hits:
+                out[s.doc(addr).get_first("chunk_id")] = float(score)
         return out
 
     @_guarded
     def idf(self, words: list[str]) -> dict[str, float]:
-        """Lucene's IDF of indexed words; N counts live chunks, df also the deleted chunks
-        tantivy has not merged away yet (a small drift after many updates)."""
+        """Lucene's IDF of indexed words over all shards; N counts live chunks, df also the
+        deleted chunks tantivy has not merged away yet (a small drift after many updates)."""
         if not self.size:
             return {}
         n = self.size
         out = {}
         for w in words:
-            df = self._s.doc_freq("body", w)
+            df = sum(s.doc_freq("body", w) for s in self._parts)
             if df > 0:
                 out[w] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
         return out
@@ -209,87 +229,120 @@ class TantivySearcher:
         if not self.size:
             return {"sources": [], "dates": None}
         live = tantivy.Query.all_query()
-        sources = sorted(t for t, n in self._s.terms_with_prefix("source", "", filter_query=live)
-                         if t and n > 0)
         dated = tantivy.Query.range_query(self._schema, "date_int", tantivy.FieldType.Integer,
                                           lower_bound=1, upper_bound=None)
-        stats = self._s.aggregate(dated, {"d": {"stats": {"field": "date_int"}}})["d"]
-        dates = None
-        if stats.get("count"):
-            dates = (_iso(int(stats["min"])), _iso(int(stats["max"])))
-        return {"sources": sources, "dates": dates}
+        sources, first, last = set(), None, None
+        for s in self._parts:
+            sources.update(t for t, n in s.terms_with_prefix("source", "", filter_query=live)
+                           if t and n > 0)
+            stats = s.aggregate(dated, {"d": {"stats": {"field": "date_int"}}})["d"]
+            if stats.get("count"):
+                lo, hi = int(stats["min"]), int(stats["max"])
+                first = lo if first is None else min(first, lo)
+                last = hi if last is None else max(last, hi)
+        dates = (_iso(first), _iso(last)) if first is not None else None
+        return {"sources": sorted(sources), "dates": dates}
 
     def has(self, doc_id: str, content_hash: str) -> bool:
         """Whether this version of the article is indexed (deleted documents not counted)."""
         import tantivy
 
         q = tantivy.Query.term_query(self._schema, "doc_key", _doc_key(doc_id, content_hash))
-        return self._s.search(q, 1, count=True).count > 0
+        return any(s.search(q, 1, count=True).count > 0 for s in self._parts)
 
     @_guarded
     def doc_keys(self) -> dict[str, str]:
-        """Live article id -> content hash (reads the term dictionary: seconds at 10^6)."""
+        """Live article id -> content hash (reads the term dictionaries: seconds at 10^6)."""
         import tantivy
 
         out = {}
-        for term, n in self._s.terms_with_prefix("doc_key", "",
-                                                 filter_query=tantivy.Query.all_query()):
-            if n > 0:
-                doc_id, _, h = term.rpartition("\x1f")
-                out[doc_id] = h
+        for s in self._parts:  # oldest first: a newer shard's version wins
+            for term, n in s.terms_with_prefix("doc_key", "",
+                                               filter_query=tantivy.Query.all_query()):
+                if n > 0:
+                    doc_id, _, h = term.rpartition("\x1f")
+                    out[doc_id] = h
         return out
 
 
 class TantivyIndex:
-    """The KeywordIndex over one folder (``index_dir/tantivy-<collection>``)."""
+    """The KeywordIndex over one folder (``index_dir/tantivy-<collection>``): its shards."""
 
-    def __init__(self, folder: Path, writer_heap: int = WRITER_HEAP):
+    def __init__(self, folder: Path, writer_heap: int = WRITER_HEAP,
+                 shard_chunks: int | None = None):
         self.folder = Path(folder)
         self.writer_heap = writer_heap
-        self._lock = threading.RLock()  # this process: catch-up, the writer, the reader
-        self._index = None
-        self._writer = None
-        self._meta = None  # meta.json's identity when the reader last reloaded
+        self.shard_chunks = shard_chunks or SHARD_CHUNKS
+        self._lock = threading.RLock()  # this process: catch-up, the writers, the reader
+        self._schema = None
+        self._indexes: dict[str, object] = {}  # shard name -> opened tantivy.Index
+        self._writers: dict[str, object] = {}  # shard name -> its writer, while writing
+        self._head: str | None = None  # the shard new chunks go to, while writing
+        self._head_docs = 0  # documents in the head (committed and added), while writing
+        self._building: list[str] | None = None  # a rebuild's shards until its commit
+        self._meta = None  # the shard list's and shards' identities at the last reload
         self._current: TantivySearcher | None = None
         self._feed_hint: int | None = None  # a position for an index that has none yet
 
     # --- opening and reading -------------------------------------------------------------------
 
-    def _open(self):
+    def _prepare(self) -> None:
+        """The folder, in this format, with a shard list (a new index: one empty shard)."""
         import tantivy
 
-        if self._index is not None:
-            return self._index
-        cfg_path = self.folder / CONFIG
+        if self._schema is None:
+            self._schema = _schema()
         if self.folder.exists():
             try:
-                cfg = json.loads(cfg_path.read_text())
+                cfg = json.loads((self.folder / CONFIG).read_text())
             except (OSError, ValueError):
                 cfg = {}
-            if cfg.get("format") != FORMAT or not tantivy.Index.exists(str(self.folder)):
+            if cfg.get("format") != FORMAT:
+                self._forget()
                 shutil.rmtree(self.folder)  # derived data of another format: rebuilt below
         if not self.folder.exists():
             tmp = self.folder.with_name(self.folder.name + ".new")
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            tantivy.Index(_schema(), path=str(tmp))
+            first = _shard_name(1)
+            tantivy.Index(self._schema, path=str(_mkdir(tmp / first)))
+            (tmp / SHARDS).write_text(json.dumps({"shards": [first]}))
             (tmp / CONFIG).write_text(json.dumps({"format": FORMAT, "tokens": "rag.text"}))
             try:
                 tmp.rename(self.folder)
             except OSError:  # another process created it meanwhile
                 shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            index = tantivy.Index.open(str(self.folder))
-        except (ValueError, OSError) as exc:  # truncated or overwritten files
-            self._damaged(exc)
-            return self._open()
-        # Analyzers are not saved in the index: the tokens arrive space-joined from
-        # rag.text.tokenize and are split, nothing else (no lower-casing, no length limit).
-        index.register_tokenizer(
-            ANALYZER, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
-        index.config_reader("manual")  # we reload when meta.json changes (no polling thread)
-        self._index = index
+
+    def _names(self) -> list[str]:
+        """The committed shards, oldest first (what readers see)."""
+        names = json.loads((self.folder / SHARDS).read_text())["shards"]
+        if not names or not all(isinstance(n, str) and n.startswith("s") for n in names):
+            raise ValueError(f"{SHARDS} lists no shards")
+        return names
+
+    def _shard(self, name: str):
+        import tantivy
+
+        index = self._indexes.get(name)
+        if index is None:
+            path = self.folder / name
+            if not tantivy.Index.exists(str(path)):
+                raise FileNotFoundError(f"shard {name} of {self.folder} is missing")
+            index = tantivy.Index.open(str(path))
+            # Analyzers are not saved in the index: the tokens arrive space-joined from
+            # rag.text.tokenize and are split, nothing else (no lower-casing, no length limit).
+            index.register_tokenizer(
+                ANALYZER, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
+            index.config_reader("manual")  # we reload when meta.json changes (no polling)
+            self._indexes[name] = index
         return index
+
+    def _forget(self) -> None:
+        self._writers.clear()
+        self._indexes.clear()
+        self._head, self._building = None, None
+        self._current = None
+        self._meta = None
 
     def _damaged(self, exc: BaseException) -> None:
         """Discard damaged files: the index is derived data, rebuilt from the store (without
@@ -297,42 +350,66 @@ class TantivyIndex:
         with self._lock:
             log.warning("keyword index %s is damaged (%s: %s): rebuilding it from the store",
                         self.folder, type(exc).__name__, str(exc)[:200])
-            self._writer = None
-            self._index = None
-            self._current = None
-            self._meta = None
+            self._forget()
             shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _identity(self, names: list[str]) -> tuple:
+        out = []
+        for p in [self.folder / SHARDS] + [self.folder / n / "meta.json" for n in names]:
+            try:
+                st = p.stat()
+                out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+            except FileNotFoundError:
+                out.append(None)
+        return tuple(out)
 
     def current(self) -> TantivySearcher:
         """The newest committed state (reloaded when another process or writer committed)."""
         import tantivy
 
         with self._lock:
-            index = self._open()
-            try:
-                st = (self.folder / "meta.json").stat()
-                meta = (st.st_ino, st.st_mtime_ns, st.st_size)
-            except FileNotFoundError:
-                meta = None
-            if self._current is None or meta != self._meta:
+            for attempt in range(3):
                 try:
-                    index.reload()
-                    s = index.searcher()
-                    hits = s.search(tantivy.Query.term_query(index.schema, "chunk_id",
-                                                             GENERATION_ID), 1, count=False).hits
-                    generation, feed = "", None
-                    if hits:
-                        payload = json.loads(s.doc(hits[0][1]).get_first("payload"))
-                        generation = str(payload.get("generation", ""))
-                        feed = payload.get("feed")
+                    self._prepare()
+                    names = self._names()
+                    meta = self._identity(names)
+                    if self._current is not None and meta == self._meta:
+                        return self._current
+                    parts, markers, generation, feed = [], 0, "", None
+                    marker = tantivy.Query.term_query(self._schema, "chunk_id", GENERATION_ID)
+                    for name in names:
+                        index = self._shard(name)
+                        index.reload()
+                        s = index.searcher()
+                        found = s.search(marker, 1, count=True)
+                        markers += found.count
+                        if found.hits:  # the newest shard's marker wins
+                            payload = json.loads(s.doc(found.hits[0][1]).get_first("payload"))
+                            generation = str(payload.get("generation", ""))
+                            feed = payload.get("feed")
+                        parts.append(s)
                 except (KeyboardInterrupt, SystemExit):
                     raise
+                except FileNotFoundError:
+                    # A rebuild in another process replaced the shards between our reading
+                    # the list and opening them: read the list again.
+                    if attempt < 2:
+                        self._indexes = {n: i for n, i in self._indexes.items()
+                                         if n in self._writers}
+                        continue
+                    self._damaged(RagError("its shard list names missing shards"))
+                    return self.current()
                 except BaseException as exc:  # noqa: BLE001 - damaged files (see _guarded)
                     self._damaged(exc)
                     return self.current()
-                self._current = TantivySearcher(s, index.schema, generation, bool(hits), feed,
-                                                self._damaged)
-                self._meta = meta
+                break
+            # Shards no longer listed (replaced by a rebuild): close them.
+            for name in [n for n in self._indexes if n not in names and n not in self._writers
+                         and n not in (self._building or ())]:
+                del self._indexes[name]
+            self._current = TantivySearcher(parts, self._schema, generation, markers, feed,
+                                            self._damaged)
+            self._meta = meta
             return self._current
 
     def searcher(self, store) -> TantivySearcher:
@@ -350,7 +427,7 @@ class TantivyIndex:
                 # commit is the state before it began, unless the store was rebuilt.
                 if _uid(snap.generation) == _uid(generation):
                     return snap
-                return TantivySearcher(None, None, "", False)
+                return TantivySearcher([], None, "", 0)
             if generation.endswith(":0") and not snap.size:
                 return snap  # a new, empty store: nothing to index yet
         # The store's lock first, then ours, as ingestion takes them (no deadlock).
@@ -416,8 +493,7 @@ class TantivyIndex:
                     time.perf_counter() - started)
 
     def _rebuild(self, store) -> str:
-        w = self._w()
-        w.delete_all_documents()
+        self._start_rebuild()
         n, page = 0, []
         for chunk in store.iter_chunks():
             page.append(chunk)
@@ -469,12 +545,23 @@ class TantivyIndex:
     # --- writing -------------------------------------------------------------------------------
 
     def _w(self):
-        if self._writer is None:
-            index = self._open()
+        """The head's writer: new chunks go to the head."""
+        if self._head is None:
+            self._prepare()
+            self._head = self._names()[-1]
+            index = self._shard(self._head)
+            index.reload()
+            self._head_docs = index.searcher().num_docs
+        return self._writer(self._head)
+
+    def _writer(self, name: str):
+        w = self._writers.get(name)
+        if w is None:
+            index = self._shard(name)
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    self._writer = index.writer(heap_size=self.writer_heap, num_threads=1)
+                    w = index.writer(heap_size=self.writer_heap, num_threads=1)
                     break
                 except ValueError as exc:
                     # Writers hold the store's lock first, so this is a writer of another
@@ -483,25 +570,85 @@ class TantivyIndex:
                         raise RagError(f"the keyword index at {self.folder} is locked by "
                                        f"another writer: {exc}") from exc
                     time.sleep(0.2)
-        return self._writer
+            self._writers[name] = w
+        return w
 
     def _add(self, rows: list[tuple[StoredChunk, str]]) -> None:
         import tantivy
 
-        w = self._w()
         bodies = tokenize([f"{c.title}\n{c.text}" for c, _h in rows])
+        w = self._w()
         for (c, h), words in zip(rows, bodies, strict=True):
+            if self._head_docs >= self.shard_chunks:
+                self._seal()
+                w = self._w()
             w.add_document(tantivy.Document(
                 chunk_id=c.id, doc_id=c.doc_id, doc_key=_doc_key(c.doc_id, h),
                 source=c.source or "", date_int=date_int(c.date), body=" ".join(words)))
+            self._head_docs += 1
 
-    def _delete(self, doc_ids: list[str]) -> None:
+    def _seal(self) -> None:
+        """The head is full: commit it as it is (its marker, if any, unchanged) and start a new
+        one, listed at once (empty), or by the commit for a rebuild's."""
+        w = self._writers.pop(self._head)
+        w.commit()
+        w.wait_merging_threads()
+        del w
+        # The old writer's buffer is freed in its threads' arenas, which glibc keeps: without
+        # this, the next writer's buffer came on top of it (+34 MB at a seal).
+        give_back_memory()
+        name = self._new_shard()
+        if self._building is not None:
+            self._building.append(name)
+        else:
+            self._write_names(self._names() + [name])
+        self._head, self._head_docs = name, 0
+
+    def _new_shard(self) -> str:
         import tantivy
 
+        taken = [int(p.name[1:]) for p in self.folder.iterdir()
+                 if p.is_dir() and p.name[:1] == "s" and p.name[1:].isdigit()]
+        name = _shard_name(max(taken, default=0) + 1)
+        tantivy.Index(self._schema, path=str(_mkdir(self.folder / name)))
+        return name
+
+    def _write_names(self, names: list[str]) -> None:
+        tmp = self.folder / f"{SHARDS}.tmp"
+        tmp.write_text(json.dumps({"shards": names}))
+        os.replace(tmp, self.folder / SHARDS)  # readers see the old list or the new one
+
+    def _start_rebuild(self) -> None:
+        """Write the index anew in new shards; readers keep the old ones until the commit."""
+        self._release()
+        self._prepare()
+        listed = set(self._names())
+        for p in self.folder.iterdir():  # shards of a rebuild that did not finish
+            if p.is_dir() and p.name[:1] == "s" and p.name not in listed:
+                self._indexes.pop(p.name, None)
+                shutil.rmtree(p, ignore_errors=True)
+        name = self._new_shard()
+        self._building = [name]
+        self._head, self._head_docs = name, 0
+
+    def _delete(self, doc_ids: list[str]) -> None:
         ids = list(dict.fromkeys(doc_ids))
         if not ids:
             return
-        w = self._w()
+        head = self._w()
+        # The older shards: a writer only for those that hold one of the articles (a term
+        # lookup each; deleted documents may still count, which costs a no-op delete).
+        for name in (self._building if self._building is not None else self._names()):
+            if name == self._head:
+                continue
+            s = self._shard(name).searcher()
+            if any(s.doc_freq("doc_id", d) for d in ids):
+                self._delete_in(self._writer(name), ids)
+        self._delete_in(head, ids)
+
+    def _delete_in(self, w, ids: list[str]) -> None:
+        import tantivy
+
         for i in range(0, len(ids), 1000):
             part = ids[i:i + 1000]
             if len(part) <= 8:
@@ -509,7 +656,7 @@ class TantivyIndex:
                     w.delete_documents_by_term("doc_id", d)
             else:
                 w.delete_documents_by_query(
-                    tantivy.Query.term_set_query(self._open().schema, "doc_id", part))
+                    tantivy.Query.term_set_query(self._schema, "doc_id", part))
 
     def _commit(self, generation: str, feed: int | None = None) -> None:
         """Commit with the store's generation and the feed position (kept as it was when not
@@ -521,6 +668,11 @@ class TantivyIndex:
         if feed is None:
             feed = self._feed_hint
         w = self._w()
+        # The older shards' deletes first: a head that says it is up to date is never ahead
+        # of them (a crash between leaves it behind, and it catches up).
+        for name, other in list(self._writers.items()):
+            if name != self._head:
+                other.commit()
         w.delete_documents_by_term("chunk_id", GENERATION_ID)
         marker = {"generation": generation}
         if feed is not None:
@@ -528,19 +680,35 @@ class TantivyIndex:
         w.add_document(tantivy.Document(chunk_id=GENERATION_ID,
                                         payload=json.dumps(marker).encode()))
         w.commit()
+        if self._building is not None:
+            old, new = self._names(), self._building
+            self._write_names(new)
+            self._building = None
+            for name in old:
+                if name not in new:
+                    self._indexes.pop(name, None)
+                    shutil.rmtree(self.folder / name, ignore_errors=True)
 
     def _rollback(self) -> None:
-        if self._writer is not None:
+        for name, w in list(self._writers.items()):
             try:
-                self._writer.rollback()
+                w.rollback()
             except Exception:  # noqa: BLE001 - dropping the writer discards the changes too
-                log.exception("rollback of %s failed", self.folder)
+                log.exception("rollback of %s/%s failed", self.folder, name)
+        if self._building is not None:  # a rebuild's shards, never listed: gone
+            for name in self._building:
+                self._writers.pop(name, None)
+                self._indexes.pop(name, None)
+                shutil.rmtree(self.folder / name, ignore_errors=True)
+            self._building, self._head = None, None
 
     def _release(self) -> None:
-        """Give the writer lock back, after the merges it started (dropping a writer abandons
-        them, and an index whose merges never finish piles up segments)."""
-        if self._writer is not None:
-            w, self._writer = self._writer, None
+        """Give the writer locks back, after the merges they started (dropping a writer
+        abandons them, and an index whose merges never finish piles up segments)."""
+        if self._building is not None:
+            self._rollback()
+        writers, self._writers, self._head = self._writers, {}, None
+        for w in writers.values():
             w.wait_merging_threads()
 
     def close(self) -> None:
@@ -616,3 +784,12 @@ def _uid(generation: str) -> str:
 def _iso(d: int) -> str:
     s = f"{d:08d}"
     return f"{s[:4]}-{s[4:6]}-{s[6:]}"
+
+
+def _shard_name(n: int) -> str:
+    return f"s{n:06d}"
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path

@@ -21,21 +21,22 @@ def built(tmp_path_factory):
 
 
 def _truncate_store(folder):
-    for f in folder.glob("*.store"):
+    for f in folder.glob("**/*.store"):
         f.write_bytes(f.read_bytes()[:100])
 
 
 def _bad_meta(folder):
-    (folder / "meta.json").write_text("{garbage")
+    for f in folder.glob("*/meta.json"):
+        f.write_text("{garbage")
 
 
 def _zero_terms(folder):
-    for f in folder.glob("*.term"):
+    for f in folder.glob("**/*.term"):
         f.write_bytes(b"\xff" * f.stat().st_size)
 
 
 def _empty_folder_file(folder):
-    for f in folder.glob("*.idx"):
+    for f in folder.glob("**/*.idx"):
         f.write_bytes(b"")
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from rag import Article, Assistant, Filters
 from rag.chunks import Chunker
-from rag.retrieval.tantivy_index import TantivyIndex
+from rag.retrieval.tantivy_index import FORMAT, TantivyIndex
 
 ARTICLES = [
     {"id": "pier", "date": "2022-06-10", "source": "Post", "title": "Pier reopens",
@@ -253,4 +253,118 @@ def test_an_index_of_the_older_format_is_rebuilt(setup):
     fresh._parts["store"] = bot.store
     hits = fresh.search("library funding", mode="bm25")
     assert hits[0].doc_id == "budget"
-    assert json.loads(config.read_text())["format"] == 2
+    assert json.loads(config.read_text())["format"] == FORMAT
+
+
+TOWNS = ["Arden", "Brill", "Corfe", "Dunmore", "Elgin", "Fenwick", "Garth", "Hexham", "Irvine",
+         "Jarrow", "Kelso", "Lanark"]
+
+
+def _town(i: int, words: str = "") -> dict:
+    town = TOWNS[i]
+    return {"id": f"town-{i}", "date": f"2022-0{1 + i % 9}-15", "source": "Post" if i % 2 else
+            "Wire", "title": f"{town} news",
+            "text": f"The {town} council met on Monday. {words or 'It approved a new bridge.'}"}
+
+
+def _shards(folder) -> list[str]:
+    return json.loads((folder / "shards.json").read_text())["shards"]
+
+
+def test_a_large_index_is_split_into_shards_that_answer_as_one(tmp_path, monkeypatch,
+                                                                no_rebuild):
+    """Shards of at most SHARD_CHUNKS chunks (4 here): searched together, updated where the
+    article lives, and read as one by a second process."""
+    monkeypatch.setattr("rag.retrieval.tantivy_index.SHARD_CHUNKS", 4)
+    feed = tmp_path / "feed.jsonl"
+    articles = [_town(i) for i in range(len(TOWNS))]
+    write(feed, articles)
+    bot = Assistant(index_dir=tmp_path / "idx", embed_backend="fake", keyword_index="tantivy")
+    assert len(bot.ingest([feed]).added) == len(TOWNS)
+    folder = bot.keyword.folder
+    names = _shards(folder)
+    assert len(names) >= 3 and sorted(p.name for p in folder.iterdir() if p.is_dir()) == names
+    kw = bot.keyword.searcher(bot.store)
+    assert kw.size == bot.store.count_chunks() and kw.generation == bot.store.generation()
+    # every shard answers; a word of one article finds that article first
+    for i, town in enumerate(TOWNS):
+        assert ids(kw.search(f"{town} council", None, 3))[0] == f"town-{i}"
+    everywhere = ids(kw.search("council bridge", None, 50))
+    assert sorted(everywhere) == sorted(a["id"] for a in articles)
+    assert kw.facets() == {"sources": ["Post", "Wire"], "dates": ("2022-01-15", "2022-09-15")}
+    assert set(kw.doc_keys()) == {a["id"] for a in articles}
+    assert kw.idf(["council"])["council"] < kw.idf(["arden"])["arden"]  # df over all shards
+    assert set(ids(kw.search("council", Filters(sources=["Wire"]), 50))) == {
+        a["id"] for a in articles if a["source"] == "Wire"}
+
+    # a change and a deletion of articles in the oldest shard: done there, nothing rebuilt
+    changed = dict(_town(0, "It voted to build a zeppelin mast."))
+    write(feed, [changed] + articles[2:])
+    report = bot.ingest([feed], prune=True)
+    assert report.updated == ["town-0"] and report.removed == ["town-1"]
+    kw = bot.keyword.searcher(bot.store)
+    assert ids(kw.search("zeppelin mast", None, 5)) == ["town-0"]
+    assert "town-0" not in ids(kw.search("bridge", None, 50))
+    assert ids(kw.search("Brill", None, 5)) == []
+    assert kw.size == bot.store.count_chunks() and kw.generation == bot.store.generation()
+
+    # another process opens the same shards and sees the same index
+    other = TantivyIndex(folder).searcher(bot.store)
+    assert other.size == kw.size and other.generation == kw.generation
+    assert ids(other.search("zeppelin mast", None, 5)) == ["town-0"]
+
+
+def test_a_rebuild_replaces_all_shards_at_once(tmp_path, monkeypatch):
+    """A rebuild writes new shards and lists them in one step: one that fails leaves the old
+    index listed and whole, and no shard of its own behind."""
+    monkeypatch.setattr("rag.retrieval.tantivy_index.SHARD_CHUNKS", 4)
+    feed = tmp_path / "feed.jsonl"
+    write(feed, [_town(i) for i in range(len(TOWNS))])
+    bot = Assistant(index_dir=tmp_path / "idx", embed_backend="fake", keyword_index="tantivy")
+    bot.ingest([feed])
+    index, store = bot.keyword, bot.store
+    before = _shards(index.folder)
+    size = index.searcher(store).size
+
+    calls = []
+    real = TantivyIndex._add_stored
+
+    def failing(self, store_, chunks, records=None):
+        calls.append(len(chunks))
+        if len(calls) > 1:
+            raise OSError("disk gone")
+        return real(self, store_, chunks, records)
+
+    monkeypatch.setattr("rag.retrieval.tantivy_index.PAGE", 5)
+    monkeypatch.setattr(TantivyIndex, "_add_stored", failing)
+    with pytest.raises(OSError, match="disk gone"):
+        index.repair.__func__(index, _ForceRebuild(store))
+    assert _shards(index.folder) == before
+    assert sorted(p.name for p in index.folder.iterdir() if p.is_dir()) == before
+    assert index.searcher(store).size == size
+
+    monkeypatch.setattr(TantivyIndex, "_add_stored", real)
+    reader = TantivyIndex(index.folder)  # another process, reading the old shards
+    assert reader.current().size == size
+    assert index.repair(_ForceRebuild(store)).startswith("rebuilt")
+    after = _shards(index.folder)
+    assert len(after) >= 3 and not set(after) & set(before)
+    assert sorted(p.name for p in index.folder.iterdir() if p.is_dir()) == after
+    kw = index.searcher(store)
+    assert kw.size == size and ids(kw.search("Lanark", None, 3)) == ["town-11"]
+    # the other process finds the new list and reads the new shards
+    snap = reader.current().reading(store)
+    assert snap.size == size and ids(snap.search("Lanark", None, 3)) == ["town-11"]
+
+
+class _ForceRebuild:
+    """The store, under a new identity: the index belongs to another store and is rebuilt."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def generation(self):
+        return "other:" + self._store.generation().partition(":")[2]
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)

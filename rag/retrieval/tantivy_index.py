@@ -281,6 +281,7 @@ class TantivyIndex:
         self._head_docs = 0  # documents in the head (committed and added), while writing
         self._building: list[str] | None = None  # a rebuild's shards until its commit
         self._meta = None  # the shard list's and shards' identities at the last reload
+        self._ready = False  # the folder was found (or made) in this format
         self._current: TantivySearcher | None = None
         self._feed_hint: int | None = None  # a position for an index that has none yet
 
@@ -292,6 +293,8 @@ class TantivyIndex:
 
         if self._schema is None:
             self._schema = _schema()
+        if self._ready:
+            return
         if self.folder.exists():
             try:
                 cfg = json.loads((self.folder / CONFIG).read_text())
@@ -312,6 +315,7 @@ class TantivyIndex:
                 tmp.rename(self.folder)
             except OSError:  # another process created it meanwhile
                 shutil.rmtree(tmp, ignore_errors=True)
+        self._ready = True
 
     def _names(self) -> list[str]:
         """The committed shards, oldest first (what readers see)."""
@@ -338,6 +342,7 @@ class TantivyIndex:
         return index
 
     def _forget(self) -> None:
+        self._ready = False
         self._writers.clear()
         self._indexes.clear()
         self._head, self._building = None, None
@@ -394,6 +399,7 @@ class TantivyIndex:
                     # A rebuild in another process replaced the shards between our reading
                     # the list and opening them: read the list again.
                     if attempt < 2:
+                        self._ready = False  # the folder itself may be gone
                         self._indexes = {n: i for n, i in self._indexes.items()
                                          if n in self._writers}
                         continue

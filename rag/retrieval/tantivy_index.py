@@ -70,10 +70,11 @@ SHARDS = "shards.json"  # the shards' subfolders, oldest first: the last is the 
 SHARD_CHUNKS = 100_000  # the head is sealed and a new one started past this many chunks
 GENERATION_ID = "__newsrag_generation__"  # the marker document's chunk_id
 ANALYZER = "newsrag_tokens"
-# Bytes buffered before tantivy writes a segment. Small: keyword indexing runs at about 9,000
-# chunks/s against the store's 350, so more segments cost nothing visible, and every ingest
-# (and every upload in `rag serve`) holds less. tantivy's floor is 15 MB a thread.
-WRITER_HEAP = 32_000_000
+# Bytes buffered before tantivy writes a segment: tantivy's floor (15 MB a thread). Keyword
+# indexing runs at about 9,000 chunks/s against the store's 350, so more segments cost nothing
+# visible, and every ingest (and every upload in `rag serve`) holds less: 10-17 MB less at the
+# peak of a 128k-article ingestion than with 32 MB (benchmarks/README.md).
+WRITER_HEAP = 15_000_000
 REBUILD_SHARE = 0.5  # more than this share of articles missing or changed: rebuild instead
 PAGE = 2000  # chunks per batch when reading the store back
 FEED_MARGIN = 1024  # sequence numbers re-read behind the position: writes still in flight

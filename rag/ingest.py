@@ -33,6 +33,7 @@ from pathlib import Path
 
 from .chunks import embed_text
 from .ids import IdMap
+from .memory import cap_arenas
 from .memory import give_back_memory as _give_back_memory
 from .sources import ReadLog, is_url
 from .types import Article, DiskFullError, Failure, IngestReport
@@ -71,6 +72,7 @@ def ingest(store, embedder, chunker, articles: Iterable[Article], log: ReadLog |
     from .embedding.compat import check_vectors
 
     started = time.perf_counter()
+    cap_arenas()  # threads started from here on share arenas (rag/memory.py)
     log = log or ReadLog()
     report = IngestReport()
     store.check_model(embedder.label, embedder.dim)

@@ -241,4 +241,6 @@ def test_each_written_group_gives_freed_memory_back(tmp_path, folder, monkeypatc
     report = Assistant(index_dir=tmp_path / "idx").ingest([folder])
     assert len(calls) == len(report.added) == 4
     if sys.platform.startswith("linux"):
-        assert ingest._LIBC[0] is not None  # glibc's malloc_trim was found and called
+        from rag import memory
+
+        assert memory._LIBC[0] is not None  # glibc's malloc_trim was found and called

@@ -57,7 +57,7 @@ import time
 from pathlib import Path
 
 from ..dates import date_int
-from ..memory import give_back_memory
+from ..memory import cap_arenas, give_back_memory
 from ..text import tokenize
 from ..types import Article, Chunk, Filters, RagError, StoredChunk
 from .keyword import KeywordIndexDamaged
@@ -293,6 +293,7 @@ class TantivyIndex:
         import tantivy
 
         if self._schema is None:
+            cap_arenas()  # before tantivy starts a thread (see rag/memory.py)
             self._schema = _schema()
         if self._ready:
             return

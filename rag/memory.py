@@ -7,7 +7,13 @@ import ctypes.util
 import os
 import sys
 
-_LIBC: list = []
+_LIBC: list = []  # malloc_trim, or None where there is none
+
+
+def _libc():
+    """glibc (None elsewhere than Linux or when it is not found)."""
+    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    return ctypes.CDLL(name) if name else None
 
 
 def give_back_memory() -> None:
@@ -19,9 +25,8 @@ def give_back_memory() -> None:
     keyword shard is sealed, by the size of its writer's buffer (benchmarks/README.md). It
     takes microseconds; elsewhere than glibc it does nothing."""
     if not _LIBC:
-        name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
         try:
-            libc = ctypes.CDLL(name) if name else None
+            libc = _libc()
             _LIBC.append(libc.malloc_trim if libc is not None else None)
         except (OSError, AttributeError):  # musl and others: no malloc_trim
             _LIBC.append(None)
@@ -43,8 +48,8 @@ def cap_arenas(n: int = 2) -> bool:
     if _CAPPED or os.environ.get("MALLOC_ARENA_MAX"):
         return False
     _CAPPED.append(True)
-    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
     try:
-        return bool(name) and ctypes.CDLL(name).mallopt(_M_ARENA_MAX, n) == 1
+        libc = _libc()
+        return libc is not None and libc.mallopt(_M_ARENA_MAX, n) == 1
     except (OSError, AttributeError):  # no mallopt
         return False

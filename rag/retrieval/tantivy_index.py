@@ -290,8 +290,6 @@ class TantivyIndex:
 
     def _prepare(self) -> None:
         """The folder, in this format, with a shard list (a new index: one empty shard)."""
-        import tantivy
-
         if self._schema is None:
             cap_arenas()  # before tantivy starts a thread (see rag/memory.py)
             self._schema = _schema()
@@ -309,8 +307,7 @@ class TantivyIndex:
             tmp = self.folder.with_name(self.folder.name + ".new")
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            first = _shard_name(1)
-            tantivy.Index(self._schema, path=str(_mkdir(tmp / first)))
+            first = self._new_shard(tmp)
             (tmp / SHARDS).write_text(json.dumps({"shards": [first]}))
             (tmp / CONFIG).write_text(json.dumps({"format": FORMAT, "tokens": "rag.text"}))
             try:
@@ -322,7 +319,7 @@ class TantivyIndex:
     def _names(self) -> list[str]:
         """The committed shards, oldest first (what readers see)."""
         names = json.loads((self.folder / SHARDS).read_text())["shards"]
-        if not names or not all(isinstance(n, str) and n.startswith("s") for n in names):
+        if not names or not all(isinstance(n, str) and _shard_number(n) for n in names):
             raise ValueError(f"{SHARDS} lists no shards")
         return names
 
@@ -612,13 +609,15 @@ class TantivyIndex:
             self._write_names(self._names() + [name])
         self._head, self._head_docs = name, 0
 
-    def _new_shard(self) -> str:
+    def _new_shard(self, folder: Path | None = None) -> str:
+        """An empty shard in ``folder`` (the index's), numbered after every shard there."""
         import tantivy
 
-        taken = [int(p.name[1:]) for p in self.folder.iterdir()
-                 if p.is_dir() and p.name[:1] == "s" and p.name[1:].isdigit()]
-        name = _shard_name(max(taken, default=0) + 1)
-        tantivy.Index(self._schema, path=str(_mkdir(self.folder / name)))
+        folder = folder or self.folder
+        taken = [_shard_number(p.name) for p in folder.iterdir() if p.is_dir()]
+        name = f"s{max((n for n in taken if n), default=0) + 1:06d}"
+        (folder / name).mkdir()
+        tantivy.Index(self._schema, path=str(folder / name))
         return name
 
     def _write_names(self, names: list[str]) -> None:
@@ -632,7 +631,7 @@ class TantivyIndex:
         self._prepare()
         listed = set(self._names())
         for p in self.folder.iterdir():  # shards of a rebuild that did not finish
-            if p.is_dir() and p.name[:1] == "s" and p.name not in listed:
+            if p.is_dir() and _shard_number(p.name) and p.name not in listed:
                 self._indexes.pop(p.name, None)
                 shutil.rmtree(p, ignore_errors=True)
         name = self._new_shard()
@@ -794,10 +793,6 @@ def _iso(d: int) -> str:
     return f"{s[:4]}-{s[4:6]}-{s[6:]}"
 
 
-def _shard_name(n: int) -> str:
-    return f"s{n:06d}"
-
-
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True)
-    return path
+def _shard_number(name: str) -> int | None:
+    """A shard folder's number ("s000003" -> 3), None for any other name."""
+    return int(name[1:]) if name[:1] == "s" and name[1:].isdigit() else None

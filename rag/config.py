@@ -104,7 +104,10 @@ class RetrievalSettings:
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    # "rules": the hand-set sentence scores (rag/answering/extractive.py), the default;
+    # "rules", the default: the hand-set sentence scores (rag/answering/extractive.py);
+    # "cross": the same, then the best sentences reordered by the cross-encoder
+    # (rag/answering/cross_answerer.py; better leads on the eval sets, but it misranks plain
+    # cases the rules get right: benchmarks/README.md, stop 27);
     # "reader": the learned reader with three outcomes (rag/answering/reader_answerer.py). The
     # reader is not the default because it measured worse on realtimeqa-2022 (contains-answer
     # in a gold article 0.579 against 0.689; benchmarks/README.md, issue 10).
@@ -118,6 +121,14 @@ class AnswerSettings:
     # related_threshold. -1: the values trained with the weights (benchmarks/train_reader.py).
     reader_threshold: float = -1.0
     related_threshold: float = -1.0
+    # The cross-encoder (rag/answering/cross_encoder.py, answerer "cross"): the
+    # cross_candidates best sentences by the hand-set score are read again with the question
+    # and reordered by selection score plus cross_weight times the gap of their logit to the
+    # best one's. It changes which sentence answers, never whether (the threshold is the
+    # hand-set relevance's). cross_weights: "" for the shipped weights, or an .npz file.
+    cross_candidates: int = 8
+    cross_weight: float = 0.1
+    cross_weights: str = ""
     max_answer_sentences: int = 3
     min_answer_score: float = 0.50  # the rules' threshold (benchmarks/README.md)
     # When the best sentences fail the question's checks, a later one answers only if its

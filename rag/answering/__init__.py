@@ -43,9 +43,13 @@ def build_answering(settings, embedder, idf=None) -> Answering:
         extractive = ReaderAnswerer(embedder, settings.answer, window, idf=idf)
     elif settings.answer.answerer == "rules":
         extractive = ExtractiveAnswerer(embedder, settings.answer, window)
+    elif settings.answer.answerer == "cross":
+        from .cross_answerer import CrossAnswerer
+
+        extractive = CrossAnswerer(embedder, settings.answer, window)
     else:
-        raise ConfigError(f"RAG_ANSWERER={settings.answer.answerer!r} is not one of: reader, "
-                          "rules")
+        raise ConfigError(f"RAG_ANSWERER={settings.answer.answerer!r} is not one of: cross, "
+                          "reader, rules")
     context = ContextFollowUp(settings.answer.context_turns)
     if not settings.llm.url:
         return Answering(context, extractive)

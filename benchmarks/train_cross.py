@@ -1,0 +1,146 @@
+"""Train the reader's cross-encoder (rag/answering/cross_encoder.py) from ../shared/datasets alone.
+
+    .venv/bin/python benchmarks/train_reader.py collect   # the asks, about 3 min (once)
+    .venv/bin/python benchmarks/train_cross.py train      # about 22 min on 2 cores
+    .venv/bin/python benchmarks/train_cross.py test       # q22: which sentence it picks, 3 min
+
+Data: the asks that ``train_reader.py collect`` writes to /tmp/reader-data. Training set
+"q24": realtimeqa-2022-2024 questions that are not realtimeqa-2022 questions, each asked
+against the realtimeqa-2022-2024 articles (one ask per question, and a second ask for every
+other question with its gold passages and every passage holding an answer removed). A
+candidate sentence is positive when it holds a gold answer string. Test set "q22": the 206
+realtimeqa-2022 questions against the realtimeqa-2022 articles, never trained on.
+
+Recipe: the bundled MiniLM frozen, LoRA rank 8 on the query, value and both feed-forward
+layers of each of its 6 layers, a linear head on the mean-pooled output; binary cross-entropy
+per sentence plus half a listwise term (softmax over an ask's candidates, for asks with a
+positive); AdamW, learning rate 1e-3 with 30 warm-up steps and a linear decay; 6 asks (at most
+16 candidates each) per step; 1.5 passes over the asks; seeds fixed, 2 torch threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SEED = 0
+ASKS_PER_STEP = 6
+MAX_CANDIDATES = 16
+
+
+def _pairs(ask: dict) -> list[tuple[str, str]]:
+    return [(ask["question"], c["text"]) for c in ask["contexts"]]
+
+
+def train(args) -> int:
+    import torch
+
+    from rag.answering.cross_encoder import build, trained_state
+    from rag.config import _bundled_model
+
+    torch.manual_seed(SEED)
+    random.seed(SEED)
+    torch.set_num_threads(2)
+    with open(args.data / "q24.pkl", "rb") as fh:
+        asks = pickle.load(fh)
+    model, tokenizer = build(_bundled_model())
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
+    total = int(args.epochs * len(asks) / ASKS_PER_STEP)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / 30) * max(0.05, 1 - s / total))
+    bce = torch.nn.BCEWithLogitsLoss()
+    order = list(range(len(asks)))
+    step, started = 0, time.perf_counter()
+    model.train()
+    print(f"{len(asks)} asks, {sum(p.numel() for p in params)} trained numbers, {total} steps",
+          file=sys.stderr)
+    while step < total:
+        random.shuffle(order)
+        for i in range(0, len(order), ASKS_PER_STEP):
+            pairs, labels, spans = [], [], []
+            for k in order[i:i + ASKS_PER_STEP]:
+                a = asks[k]
+                some = _pairs(a)[:MAX_CANDIDATES]
+                spans.append((len(pairs), len(pairs) + len(some), a["negative"]))
+                pairs += some
+                labels += [float(x) for x in a["labels"][:MAX_CANDIDATES]]
+            batch = tokenizer([q for q, _ in pairs], [s for _, s in pairs], padding=True,
+                              truncation=True, max_length=128, return_tensors="pt")
+            logits = model(**batch)
+            y = torch.tensor(labels)
+            loss = bce(logits, y)
+            for s, e, negative in spans:
+                if not negative and y[s:e].sum() > 0:
+                    logp = torch.log_softmax(logits[s:e], 0)
+                    loss = loss + 0.5 * -(logp * y[s:e]).sum() / y[s:e].sum() / len(spans)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            if step % 50 == 0:
+                print(f"step {step}/{total}, loss {loss.item():.3f}, "
+                      f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+            if step >= total:
+                break
+    np.savez(args.out, **trained_state(model))
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) in "
+          f"{time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def test(args) -> int:
+    """On q22: how often the best sentence holds the answer, over asks where some candidate
+    does (the hand-set score, the cross-encoder alone, and the blend the answerer uses)."""
+    from rag.answering.cross_encoder import load_scorer
+    from rag.config import AnswerSettings, _bundled_model
+
+    with open(args.data / "q22.pkl", "rb") as fh:
+        asks = pickle.load(fh)
+    scorer = load_scorer(_bundled_model(), args.out)
+    s = AnswerSettings()
+    reach = [a for a in asks if not a["negative"] and any(a["labels"])]
+    started = time.perf_counter()
+    rows = {"hand-set score": [], "cross-encoder alone": [], "blend (answerer)": []}
+    for a in reach:
+        rules = np.array(a["rules"])
+        logits = scorer.scores(a["question"], [c["text"] for c in a["contexts"]])
+        top = np.argsort(-rules, kind="stable")[:s.cross_candidates]
+        blend = rules[top] + s.cross_weight * (logits[top] - logits[top].max())
+        rows["hand-set score"].append(a["labels"][int(np.argmax(rules))])
+        rows["cross-encoder alone"].append(a["labels"][int(np.argmax(logits))])
+        rows["blend (answerer)"].append(a["labels"][int(top[np.argmax(blend)])])
+    print(f"q22: {len(reach)} asks with a candidate holding the answer "
+          f"({time.perf_counter() - started:.0f} s)")
+    for name, hits in rows.items():
+        print(f"  best sentence holds the answer, {name}: {np.mean(hits):.3f}")
+    return 0
+
+
+def main(argv=None) -> int:
+    from rag.answering.cross_encoder import WEIGHTS
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("step", choices=["train", "test"])
+    ap.add_argument("--data", type=Path, default=Path("/tmp/reader-data"))
+    ap.add_argument("--out", type=Path, default=WEIGHTS, help="the weights file (.npz)")
+    ap.add_argument("--epochs", type=float, default=2.0)
+    args = ap.parse_args(argv)
+    if not (args.data / "q24.pkl").exists():
+        print(f"no {args.data}/q24.pkl: run benchmarks/train_reader.py collect first",
+              file=sys.stderr)
+        return 2
+    return {"train": train, "test": test}[args.step](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

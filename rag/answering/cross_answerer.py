@@ -1,0 +1,44 @@
+"""The extractive answerer with its best sentences read again by the cross-encoder.
+
+The hand-set score (ExtractiveAnswerer.score) ranks every candidate sentence cheaply; the
+``cross_candidates`` best are then read together with the question by the cross-encoder
+(cross_encoder.py) and reordered by their hand-set score plus ``cross_weight`` times the gap of
+their logit to the best logit. Which sentence leads the answer changes; whether the articles
+answer at all does not (the hand-set relevance keeps that decision, and the question's checks
+in constraints.py still apply): on the test questions the cross-encoder's best logit told
+answerable from unanswerable asks no better than the hand-set score (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+from ..config import _bundled_model
+from ..types import Passage
+from .cross_encoder import load_scorer
+from .extractive import Candidate, ExtractiveAnswerer
+
+
+class CrossAnswerer(ExtractiveAnswerer):
+    def __init__(self, embedder, settings, window_days: int = 7, scorer=None):
+        super().__init__(embedder, settings, window_days)
+        # Trained over the bundled model's weights: a user's other embedder does not change
+        # it.
+        self.scorer = scorer or load_scorer(_bundled_model(), settings.cross_weights)
+
+    def score(self, question: str, qvec, cands: list[Candidate],
+              boost_docs: set[str] | None = None, as_of: str | None = None,
+              passages: list[Passage] | None = None) -> None:
+        super().score(question, qvec, cands, boost_docs, as_of)
+        s = self.settings
+        top = sorted(cands, key=lambda c: c.pick, reverse=True)[:s.cross_candidates]
+        if len(top) < 2:
+            return
+        logits = self.scorer.scores(question, [c.text for c in top])
+        blend = [c.pick + s.cross_weight * float(g) for c, g in zip(top, logits - logits.max(),
+                                                                     strict=True)]
+        # The blend decides the order; the selection scores keep their scale (the read-again
+        # sentences take the same values in the new order), so that the composition's ratios
+        # (same_article_ratio: a second sentence of the article) mean what they meant.
+        values = sorted((c.pick for c in top), reverse=True)
+        order = sorted(range(len(top)), key=lambda i: blend[i], reverse=True)
+        for value, i in zip(values, order, strict=True):
+            top[i].pick = value

@@ -1,7 +1,7 @@
 """Train the reader's cross-encoder (rag/answering/cross_encoder.py) from ../shared/datasets alone.
 
     .venv/bin/python benchmarks/train_reader.py collect   # the asks, about 3 min (once)
-    .venv/bin/python benchmarks/train_cross.py train      # about 22 min on 2 cores
+    .venv/bin/python benchmarks/train_cross.py train      # 652 steps, about 29 min on 2 cores
     .venv/bin/python benchmarks/train_cross.py test       # q22: which sentence it picks, 3 min
 
 Data: the asks that ``train_reader.py collect`` writes to /tmp/reader-data. Training set
@@ -15,7 +15,8 @@ Recipe: the bundled MiniLM frozen, LoRA rank 8 on the query, value and both feed
 layers of each of its 6 layers, a linear head on the mean-pooled output; binary cross-entropy
 per sentence plus half a listwise term (softmax over an ask's candidates, for asks with a
 positive); AdamW, learning rate 1e-3 with 30 warm-up steps and a linear decay; 6 asks (at most
-16 candidates each) per step; 1.5 passes over the asks; seeds fixed, 2 torch threads.
+16 candidates each) per step; 2 passes over the asks (1.5 picked the answer sentence less
+often: benchmarks/README.md); seeds fixed, 2 torch threads.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Train the reader's cross-encoder (rag/answering/cross_encoder.py) from ../shared/datasets alone.
 
     .venv/bin/python benchmarks/train_reader.py collect   # the asks, about 3 min (once)
-    .venv/bin/python benchmarks/train_cross.py train      # 652 steps, about 29 min on 2 cores
+    .venv/bin/python benchmarks/train_cross.py train      # 652 steps, 29-35 min on 2 cores
     .venv/bin/python benchmarks/train_cross.py test       # q22: which sentence it picks, 3 min
 
 Data: the asks that ``train_reader.py collect`` writes to /tmp/reader-data. Training set

@@ -45,14 +45,13 @@ def train(args) -> int:
     import torch
 
     from rag.answering.cross_encoder import build, trained_state
-    from rag.config import _bundled_model
 
     torch.manual_seed(SEED)
     random.seed(SEED)
     torch.set_num_threads(2)
     with open(args.data / "q24.pkl", "rb") as fh:
         asks = pickle.load(fh)
-    model, tokenizer = build(_bundled_model())
+    model, tokenizer = build()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
     total = int(args.epochs * len(asks) / ASKS_PER_STEP)
@@ -102,12 +101,13 @@ def train(args) -> int:
 def test(args) -> int:
     """On q22: how often the best sentence holds the answer, over asks where some candidate
     does (the hand-set score, the cross-encoder alone, and the blend the answerer uses)."""
+    from rag.answering.cross_answerer import blend_order
     from rag.answering.cross_encoder import load_scorer
-    from rag.config import AnswerSettings, _bundled_model
+    from rag.config import AnswerSettings
 
     with open(args.data / "q22.pkl", "rb") as fh:
         asks = pickle.load(fh)
-    scorer = load_scorer(_bundled_model(), args.out)
+    scorer = load_scorer(weights=args.out)
     s = AnswerSettings()
     reach = [a for a in asks if not a["negative"] and any(a["labels"])]
     started = time.perf_counter()
@@ -116,10 +116,10 @@ def test(args) -> int:
         rules = np.array(a["rules"])
         logits = scorer.scores(a["question"], [c["text"] for c in a["contexts"]])
         top = np.argsort(-rules, kind="stable")[:s.cross_candidates]
-        blend = rules[top] + s.cross_weight * (logits[top] - logits[top].max())
+        best = top[blend_order(rules[top], logits[top], s.cross_weight)[0]]
         rows["hand-set score"].append(a["labels"][int(np.argmax(rules))])
         rows["cross-encoder alone"].append(a["labels"][int(np.argmax(logits))])
-        rows["blend (answerer)"].append(a["labels"][int(top[np.argmax(blend)])])
+        rows["blend (answerer)"].append(a["labels"][int(best)])
     print(f"q22: {len(reach)} asks with a candidate holding the answer "
           f"({time.perf_counter() - started:.0f} s)")
     for name, hits in rows.items():

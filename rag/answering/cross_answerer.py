@@ -11,34 +11,38 @@ answerable from unanswerable asks no better than the hand-set score (benchmarks/
 
 from __future__ import annotations
 
-from ..config import _bundled_model
-from ..types import Passage
+import numpy as np
+
 from .cross_encoder import load_scorer
 from .extractive import Candidate, ExtractiveAnswerer
+
+
+def blend_order(picks, logits, weight: float) -> list[int]:
+    """The read-again sentences' order, best first: selection score plus ``weight`` times each
+    logit's gap to the best logit (a pure function: the answerer and
+    benchmarks/train_cross.py's test use this one)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    blend = np.asarray(picks, dtype=np.float64) + weight * (logits - logits.max())
+    return [int(i) for i in np.argsort(-blend, kind="stable")]
 
 
 class CrossAnswerer(ExtractiveAnswerer):
     def __init__(self, embedder, settings, window_days: int = 7, scorer=None):
         super().__init__(embedder, settings, window_days)
-        # Trained over the bundled model's weights: a user's other embedder does not change
-        # it.
-        self.scorer = scorer or load_scorer(_bundled_model(), settings.cross_weights)
+        self.scorer = scorer or load_scorer(weights=settings.cross_weights)
 
     def score(self, question: str, qvec, cands: list[Candidate],
-              boost_docs: set[str] | None = None, as_of: str | None = None,
-              passages: list[Passage] | None = None) -> None:
+              boost_docs: set[str] | None = None, as_of: str | None = None) -> None:
         super().score(question, qvec, cands, boost_docs, as_of)
         s = self.settings
         top = sorted(cands, key=lambda c: c.pick, reverse=True)[:s.cross_candidates]
         if len(top) < 2:
             return
         logits = self.scorer.scores(question, [c.text for c in top])
-        blend = [c.pick + s.cross_weight * float(g) for c, g in zip(top, logits - logits.max(),
-                                                                     strict=True)]
+        order = blend_order([c.pick for c in top], logits, s.cross_weight)
         # The blend decides the order; the selection scores keep their scale (the read-again
         # sentences take the same values in the new order), so that the composition's ratios
         # (same_article_ratio: a second sentence of the article) mean what they meant.
-        values = sorted((c.pick for c in top), reverse=True)
-        order = sorted(range(len(top)), key=lambda i: blend[i], reverse=True)
+        values = [c.pick for c in top]  # already best first
         for value, i in zip(values, order, strict=True):
             top[i].pick = value

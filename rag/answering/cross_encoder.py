@@ -31,17 +31,21 @@ _TARGETS = ("attention.self.query", "attention.self.value", "intermediate.dense"
             "output.dense")
 
 
-def _torch():
-    import torch
+def _base(base_path: str | Path | None) -> str:
+    """The model the adapters were trained over: the bundled one unless told otherwise (a
+    user's other embedder does not change it)."""
+    from ..config import _bundled_model
 
-    return torch
+    return str(base_path or _bundled_model())
 
 
-def build(base_path: str | Path, rank: int = RANK):
+def build(base_path: str | Path | None = None, rank: int = RANK):
     """(model, tokenizer) for training: the base model frozen, adapters and head trainable."""
-    torch = _torch()
+    import torch
     from torch import nn
     from transformers import AutoModel, AutoTokenizer
+
+    base_path = _base(base_path)
 
     class LoRALinear(nn.Module):
         def __init__(self, base: nn.Linear):
@@ -56,7 +60,7 @@ def build(base_path: str | Path, rank: int = RANK):
     class CrossEncoder(nn.Module):
         def __init__(self):
             super().__init__()
-            self.enc = AutoModel.from_pretrained(str(base_path))
+            self.enc = AutoModel.from_pretrained(base_path)
             for p in self.enc.parameters():
                 p.requires_grad = False
             for layer in self.enc.encoder.layer:
@@ -69,7 +73,7 @@ def build(base_path: str | Path, rank: int = RANK):
             return _pooled_logit(self.enc(**batch).last_hidden_state,
                                  batch["attention_mask"], self.head)
 
-    return CrossEncoder(), AutoTokenizer.from_pretrained(str(base_path))
+    return CrossEncoder(), AutoTokenizer.from_pretrained(base_path)
 
 
 def _owner(layer, dotted: str):
@@ -95,8 +99,8 @@ def trained_state(model) -> dict[str, np.ndarray]:
 class CrossScorer:
     """Scores (question, sentence) pairs: a logit, higher when the sentence answers."""
 
-    def __init__(self, base_path: str | Path, weights: str | Path = WEIGHTS):
-        torch = _torch()
+    def __init__(self, base_path: str | Path | None = None, weights: str | Path = WEIGHTS):
+        import torch
         from transformers import AutoModel, AutoTokenizer
 
         try:
@@ -104,8 +108,9 @@ class CrossScorer:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot load the cross-encoder weights {weights}: {exc} "
                               "(benchmarks/train_cross.py writes them)") from None
-        self.tokenizer = AutoTokenizer.from_pretrained(str(base_path))
-        self.model = AutoModel.from_pretrained(str(base_path)).eval()
+        base_path = _base(base_path)
+        self.tokenizer = AutoTokenizer.from_pretrained(base_path)
+        self.model = AutoModel.from_pretrained(base_path).eval()
         rank = int(state["enc.encoder.layer.0.attention.self.query.a"].shape[0])
         with torch.no_grad():
             for i, layer in enumerate(self.model.encoder.layer):
@@ -123,7 +128,8 @@ class CrossScorer:
     def scores(self, question: str, sentences: list[str]) -> np.ndarray:
         if not sentences:
             return np.zeros(0, dtype=np.float32)
-        torch = _torch()
+        import torch
+
         batch = self.tokenizer([question] * len(sentences), sentences, padding=True,
                                truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
         with self._lock, torch.inference_mode():
@@ -135,7 +141,7 @@ _SCORERS: dict[str, CrossScorer] = {}
 _LOAD = threading.Lock()
 
 
-def load_scorer(base_path: str | Path, weights: str | Path = "") -> CrossScorer:
+def load_scorer(base_path: str | Path | None = None, weights: str | Path = "") -> CrossScorer:
     """One scorer per process and weights file (loading takes about a second)."""
     path = str(weights or WEIGHTS)
     with _LOAD:

@@ -11,7 +11,6 @@ from conftest import CORPUS, IKAROS
 
 import rag
 from rag.answering.cross_encoder import WEIGHTS, CrossScorer, build, load_scorer, trained_state
-from rag.config import _bundled_model
 from rag.types import ConfigError
 
 ARTICLES = [
@@ -24,7 +23,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def scorer():
-    return load_scorer(_bundled_model())
+    return load_scorer()
 
 
 def test_the_sentence_that_answers_scores_above_one_that_does_not(scorer):
@@ -51,7 +50,7 @@ def test_no_sentences_no_scores(scorer):
 def test_the_shipped_weights_are_adapters_and_a_head_under_2_mb():
     assert WEIGHTS.stat().st_size < 2_000_000
     state = np.load(WEIGHTS)
-    assert set(state) == set(trained_state(build(_bundled_model())[0]))
+    assert set(state) == set(trained_state(build()[0]))
     assert sum(state[k].size for k in state) < 300_000
 
 
@@ -59,7 +58,7 @@ def test_weights_that_cannot_be_read_say_so(tmp_path):
     bad = tmp_path / "w.npz"
     bad.write_text("not numpy")
     with pytest.raises(ConfigError, match="cross-encoder weights"):
-        CrossScorer(_bundled_model(), bad)
+        CrossScorer(weights=bad)
 
 
 @pytest.fixture(scope="module")

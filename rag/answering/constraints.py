@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..text import points_back, tokenize
-from .places import names_place, other_country
+from .places import named_otherwise, names_place, other_country
 from .question import AnswerType, holds_new_answer, question_words
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -147,10 +147,10 @@ _THIS_WEEK = re.compile(r"\b(?:this|last|past) (?:week|weekend)\b|\b(?:on|this|l
                         r"|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b(?:recently"
                         r"|yesterday|today|tonight)\b|\bthe past (?:few )?days\b|\b(?:monday"
                         r"|tuesday|wednesday|thursday|friday|saturday|sunday)[’']s\b", re.I)
-# "in November 2017", "in 2019", "in the 2002 WNBA draft"
+# "in November 2017", "in 2019", "in the 2002 WNBA draft", "on October, 2, 2020"
 _DATED = re.compile(r"\b(?:in|on|during)\s+(?:the\s+)?(?:(?:early|late|mid-?)\s*)?(?:(?:jan|feb"
-                    r"|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2},?\s+)?)?"
-                    r"(1[89]\d\d|20\d\d)\b(?![-–/]\d)", re.I)
+                    r"|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+"
+                    r"(?:\d{1,2},?\s+)?)?(1[89]\d\d|20\d\d)\b(?![-–/]\d)", re.I)
 
 
 def stale_for_this_week(question: str, sentence: str, article_date: str) -> str:
@@ -733,6 +733,9 @@ def check(question: str, sentence: str, around: str, article_text: str,
     qnames = names(question)
     missing = [n for n in qnames if not any(
         part in text for part in _name_parts(n))]
+    if missing:  # "United Kingdom" in an article that says "UK" or "Britain"
+        otherwise = named_otherwise(question, article_text)
+        missing = [n for n in missing if n not in otherwise]
     if missing and len(missing) * 2 >= len(qnames):
         return Verdict(False, f"the article does not name {', '.join(sorted(missing))}")
     missing = [written for written, digits, ordinal, scale in figures(question)

@@ -19,7 +19,15 @@ from ..text import points_back, sentence_spans, tokenize
 from ..types import ABSTAIN_TEXT, Answer, AnswerRequest, AnswerSentence, Citation, Passage
 from .base import Plan
 from .focus import focus_span
-from .question import AnswerType, answer_type, holds_new_answer, question_words, refers_to_recent
+from .question import (
+    AnswerType,
+    answer_type,
+    holds_new_answer,
+    leads_with_name,
+    names_in,
+    question_words,
+    refers_to_recent,
+)
 
 _MIN_CHARS = 25
 _MAX_CHARS = 1200
@@ -151,6 +159,9 @@ class ExtractiveAnswerer:
         # one; a capitalised word is only a hint of a name: numbers weigh double.
         type_weight = s.answer_type_weight * (
             2.0 if kind in (AnswerType.QUANTITY, AnswerType.TIME) else 1.0)
+        # The passages read tell which opening words are names ("California has ...").
+        known = names_in(list({id(c.passage): c.passage.text for c in cands}.values())) \
+            if kind is AnswerType.ENTITY else frozenset()
         for c in cands:
             if ref:
                 c.fresh = recency_prior(ref, date_int(c.passage.date), self.window_days)
@@ -158,7 +169,7 @@ class ExtractiveAnswerer:
             # A sentence that restates the question ranks high on relevance without holding
             # the answer; one that also holds a new name or number of the expected kind is
             # likelier to be the answer.
-            c.typed = holds_new_answer(c.text, qw, kind)
+            c.typed = holds_new_answer(c.text, qw, kind) or leads_with_name(c.text, qw, known)
             c.pick = c.score + (type_weight if c.typed else 0.0)
 
     def checked_best(self, question: str, cands: list[Candidate], passages: list[Passage]):

@@ -128,6 +128,18 @@ _STATES = re.compile(r"\b(?:" + "|".join(sorted(US_STATES, key=len, reverse=True
 _OTHER_STATE = re.compile(r"\b[A-Z][\w-]+ state\b|\bstate of [A-Z]")
 
 
+def named_otherwise(question: str, text: str) -> set[str]:
+    """The lower-cased words of each country the question names in full ("United Kingdom")
+    that ``text`` names only by another of its names ("UK", "Britain", "British"): found,
+    although the words themselves are not in ``text``."""
+    out: set[str] = set()
+    for country, also in _ALSO.items():
+        if country in question and any(
+                re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", text) for n in also.split(", ")):
+            out.update(w.lower() for w in country.split())
+    return out
+
+
 def states_named(text: str) -> set[str]:
     found = set(_STATES.findall(text))
     found.update(m.group(0) for m in _OTHER_STATE.finditer(text))

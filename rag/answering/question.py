@@ -95,3 +95,28 @@ def holds_new_answer(sentence: str, qwords: frozenset[str], kind: AnswerType) ->
         return any(m.group(0).strip(_TRIM).lower() not in qwords
                    for m in _QUOTED.finditer(sentence))
     return False
+
+
+_MID_NAME = re.compile(r"(?<=[a-z0-9,;:] )[A-Z][\w'’-]*")
+
+
+def names_in(texts: list[str]) -> frozenset[str]:
+    """Words written capitalised inside a sentence of ``texts`` ("in California") and never in
+    lower case there: names, as far as these texts tell."""
+    upper, lower = set(), set()
+    for t in texts:
+        upper.update(m.group(0).strip(_TRIM).lower() for m in _MID_NAME.finditer(t))
+        lower.update(w for w in _WORD.findall(t) if w[0].islower())
+    return frozenset(upper - lower)
+
+
+def leads_with_name(sentence: str, qwords: frozenset[str], names: frozenset[str]) -> bool:
+    """Whether ``sentence`` opens with a name the question does not say ("California has the
+    most cases"): holds_new_answer skips a first word, whose capital tells nothing, so the
+    texts read must show it as a name (``names``: names_in)."""
+    m = _WORD.match(sentence.lstrip(_TRIM + " "))
+    if not m:
+        return False
+    low = m.group(0).strip(_TRIM).lower()
+    return low not in qwords and low not in _NOT_NAMES and low in names
+

@@ -336,6 +336,10 @@ def test_focus_marks_the_answer_phrase(question, sentence, phrase):
     ("US household debt passed which massive figure this week?",
      "Household debt increased by $1 trillion in 2021, the biggest annual increase since 2007.",
      "2022-08-02", "2021"),
+    # a date written with a comma after its month
+    ("Which high-ranking US official tested positive for Covid-19 this week?",
+     "Then-President Donald Trump issued a 1 a.m. ET tweet on October, 2, 2020, announcing that "
+     "he had tested positive.", "2022-07-22", "2020"),
     # "Monday's draft" is this week's; "in the 2002 WNBA draft" dates the fact
     ("Which college basketball player was the top pick in Monday's WNBA Draft?",
      "Bird, the No. 1 overall pick in the 2002 WNBA draft, is the league’s assists leader.",

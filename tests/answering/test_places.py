@@ -1,7 +1,13 @@
 import pytest
 
 from rag.answering.constraints import check
-from rag.answering.places import countries_named, names_place, other_country, states_named
+from rag.answering.places import (
+    countries_named,
+    named_otherwise,
+    names_place,
+    other_country,
+    states_named,
+)
 
 
 @pytest.mark.parametrize("text, found", [
@@ -83,3 +89,18 @@ def test_a_place_asked_in_one_country_is_not_answered_from_another():
     verdict = check(q, "Leaders have convened in the city of Samarkand in Uzbekistan.", "",
                     "putin brics summit", "")
     assert not verdict.ok and verdict.reason == "it speaks of Uzbekistan"
+
+
+def test_a_country_asked_in_full_is_found_under_its_other_names():
+    q = "Who became the new prime minister of the United Kingdom this week?"
+    assert named_otherwise(q, "Sunak is the UK's first Hindu leader.") == {"united", "kingdom"}
+    assert named_otherwise(q, "Britain has a new leader.") == {"united", "kingdom"}
+    # "US" is a word, not the pronoun; a country the question does not name counts for nothing
+    assert named_otherwise("Who won the United States Open?", "us and them") == set()
+    assert named_otherwise("Who won?", "Britain has a new leader.") == set()
+    sentence = "Rishi Sunak became prime minister on Tuesday."
+    assert check(q, sentence, "", "Rishi Sunak became the UK prime minister on Tuesday.",
+                 "2022-10-25").ok
+    verdict = check(q, sentence, "", "Rishi Sunak became prime minister on Tuesday in Paris.",
+                    "2022-10-25")
+    assert not verdict.ok and "does not name" in verdict.reason

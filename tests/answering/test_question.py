@@ -6,6 +6,8 @@ from rag.answering.question import (
     AnswerType,
     answer_type,
     holds_new_answer,
+    leads_with_name,
+    names_in,
     question_words,
     refers_to_recent,
 )
@@ -62,3 +64,20 @@ def test_a_name_the_question_already_gives_is_not_an_answer():
     assert holds_new_answer("The show, “squid game,” is back.", qw, AnswerType.ENTITY)
     assert not holds_new_answer("The show was renewed on Sunday.", qw, AnswerType.ENTITY)
     assert not holds_new_answer("Anything at all.", qw, AnswerType.OTHER)
+
+
+def test_a_sentence_that_opens_with_a_name_holds_one_when_the_texts_show_it_is_a_name():
+    texts = ["Cases rose in California and Texas, officials said. California has the most "
+             "cases: 4,300. Despite that, the numbers are falling. Officials said so."]
+    names = names_in(texts)
+    assert "california" in names and "texas" in names
+    # "Despite", "Officials": written in lower case too, or never inside a sentence
+    assert "despite" not in names and "officials" not in names
+    qw = question_words("Which state has the most confirmed cases of monkeypox?")
+    kind = AnswerType.ENTITY
+    assert not holds_new_answer("California has the most cases: 4,300.", qw, kind)
+    assert leads_with_name("California has the most cases: 4,300.", qw, names)
+    assert not leads_with_name("Despite that, the numbers are falling.", qw, names)
+    # the question's own name is no answer
+    assert not leads_with_name("Texas has fewer cases.", question_words("How many in Texas?"),
+                               names)

@@ -104,14 +104,16 @@ class RetrievalSettings:
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    # "rules", the default: the hand-set sentence scores (rag/answering/extractive.py);
-    # "cross": the same, then the best sentences reordered by the cross-encoder
-    # (rag/answering/cross_answerer.py; better leads on the eval sets, but it misranks plain
-    # cases the rules get right: benchmarks/README.md, stop 27);
+    # "cross", the default: the hand-set sentence scores, then the best sentences reordered
+    # by the cross-encoder (rag/answering/cross_answerer.py; the answer's first sentence holds
+    # the answer more often on every eval set, and follow-ups keep the thread better:
+    # benchmarks/README.md, stop 28);
+    # "rules": the hand-set sentence scores alone (rag/answering/extractive.py), no second
+    # model in memory;
     # "reader": the learned reader with three outcomes (rag/answering/reader_answerer.py). The
     # reader is not the default because it measured worse on realtimeqa-2022 (contains-answer
     # in a gold article 0.579 against 0.689; benchmarks/README.md, issue 10).
-    answerer: str = "rules"
+    answerer: str = "cross"
     # The reader's weights: "calibrated" (the shipped default: the hand-set sentence score with
     # a learned calibration and thresholds), "full" (every feature learned; it did not carry
     # over from its training set, benchmarks/README.md), or a path to a weights file.

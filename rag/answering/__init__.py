@@ -46,7 +46,8 @@ def build_answering(settings, embedder, idf=None) -> Answering:
     elif settings.answer.answerer == "cross":
         from .cross_answerer import CrossAnswerer
 
-        extractive = CrossAnswerer(embedder, settings.answer, window)
+        extractive = CrossAnswerer(embedder, settings.answer, window,
+                                   cache_dir=settings.embed_cache_dir)
     else:
         raise ConfigError(f"RAG_ANSWERER={settings.answer.answerer!r} is not one of: cross, "
                           "reader, rules")

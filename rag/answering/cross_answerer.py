@@ -11,10 +11,14 @@ answerable from unanswerable asks no better than the hand-set score (benchmarks/
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .cross_encoder import load_scorer
-from .extractive import Candidate, ExtractiveAnswerer
+from .extractive import Candidate, ExtractiveAnswerer, sentence_before
+
+_PRONOUN = re.compile(r"\s*(?:It|Its|He|She|They|His|Her|Their|That|This|These|Those)\b")
 
 
 def blend_order(picks, logits, weight: float) -> list[int]:
@@ -27,18 +31,31 @@ def blend_order(picks, logits, weight: float) -> list[int]:
 
 
 class CrossAnswerer(ExtractiveAnswerer):
-    def __init__(self, embedder, settings, window_days: int = 7, scorer=None):
+    def __init__(self, embedder, settings, window_days: int = 7, scorer=None,
+                 cache_dir=None):
         super().__init__(embedder, settings, window_days)
-        self.scorer = scorer or load_scorer(weights=settings.cross_weights)
+        self.scorer = scorer or load_scorer(weights=settings.cross_weights,
+                                            cache_dir=cache_dir)
 
     def score(self, question: str, qvec, cands: list[Candidate],
               boost_docs: set[str] | None = None, as_of: str | None = None) -> None:
         super().score(question, qvec, cands, boost_docs, as_of)
         s = self.settings
         top = sorted(cands, key=lambda c: c.pick, reverse=True)[:s.cross_candidates]
+        # A sentence without an answer of the asked kind (no number for "how many") does not
+        # overtake one with it: the hand-set check of the kind is exact where the
+        # cross-encoder only learned that a sentence on the topic often answers.
+        top = [c for c in top if c.typed == top[0].typed] if top else []
         if len(top) < 2:
             return
-        logits = self.scorer.scores(question, [c.text for c in top])
+        # A sentence that opens with a pronoun ("It is 304 metres long") is read after the
+        # sentence before it: alone it names nothing of the topic, and any sentence that does
+        # would outscore it.
+        texts = []
+        for c in top:
+            before = sentence_before(c) if _PRONOUN.match(c.text) else None
+            texts.append(f"{before.text} {c.text}" if before is not None else c.text)
+        logits = self.scorer.scores(question, texts)
         order = blend_order([c.pick for c in top], logits, s.cross_weight)
         # The blend decides the order; the selection scores keep their scale (the read-again
         # sentences take the same values in the new order), so that the composition's ratios

@@ -9,8 +9,9 @@ layers and a linear head on its mean-pooled output, about 258,000 numbers in
 ``cross_weights.npz`` (1 MB), trained by ``benchmarks/train_cross.py`` on
 realtimeqa-2022-2024 questions that are not realtimeqa-2022 ones (never on a test question).
 
-Written by hand (torch) because peft is not installed and the adapters are a few lines; at run
-time they are merged into the model's weights, which then runs as a plain BERT.
+Written by hand (torch) because peft is not installed and the adapters are a few lines. For
+answering they are merged into the model's weights once, and the merged model (a plain BERT) is
+exported to ONNX and run on OpenVINO like the embedder (FastCrossScorer, merged_folder).
 """
 
 from __future__ import annotations
@@ -96,33 +97,44 @@ def trained_state(model) -> dict[str, np.ndarray]:
             if k.startswith("head.") or k.endswith((".a", ".b"))}
 
 
+def _load_state(weights: str | Path) -> dict[str, np.ndarray]:
+    try:
+        return dict(np.load(weights))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load the cross-encoder weights {weights}: {exc} "
+                          "(benchmarks/train_cross.py writes them)") from None
+
+
+def _merged(base_path: str, state: dict[str, np.ndarray]):
+    """The base model with the adapters merged into its weights (a plain BERT), and the
+    head's (weight, bias) as arrays."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(base_path, attn_implementation="eager").eval()
+    rank = int(state["enc.encoder.layer.0.attention.self.query.a"].shape[0])
+    with torch.no_grad():
+        for i, layer in enumerate(model.encoder.layer):
+            for target in _TARGETS:
+                owner, name = _owner(layer, target)
+                key = f"enc.encoder.layer.{i}.{target}"
+                a = torch.from_numpy(state[f"{key}.a"])
+                b = torch.from_numpy(state[f"{key}.b"])
+                getattr(owner, name).weight += (b @ a) * (ALPHA / rank)
+    return model, state["head.weight"].reshape(-1), float(state["head.bias"].reshape(-1)[0])
+
+
 class CrossScorer:
-    """Scores (question, sentence) pairs: a logit, higher when the sentence answers."""
+    """Scores (question, sentence) pairs with PyTorch: a logit, higher when the sentence
+    answers. For training and checks; the answerer runs FastCrossScorer."""
 
     def __init__(self, base_path: str | Path | None = None, weights: str | Path = WEIGHTS):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoTokenizer
 
-        try:
-            state = dict(np.load(weights))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot load the cross-encoder weights {weights}: {exc} "
-                              "(benchmarks/train_cross.py writes them)") from None
+        state = _load_state(weights)
         base_path = _base(base_path)
         self.tokenizer = AutoTokenizer.from_pretrained(base_path)
-        self.model = AutoModel.from_pretrained(base_path).eval()
-        rank = int(state["enc.encoder.layer.0.attention.self.query.a"].shape[0])
-        with torch.no_grad():
-            for i, layer in enumerate(self.model.encoder.layer):
-                for target in _TARGETS:
-                    owner, name = _owner(layer, target)
-                    key = f"enc.encoder.layer.{i}.{target}"
-                    a = torch.from_numpy(state[f"{key}.a"])
-                    b = torch.from_numpy(state[f"{key}.b"])
-                    getattr(owner, name).weight += (b @ a) * (ALPHA / rank)  # merged once
-            self.head = torch.nn.Linear(self.model.config.hidden_size, 1)
-            self.head.weight.copy_(torch.from_numpy(state["head.weight"]))
-            self.head.bias.copy_(torch.from_numpy(state["head.bias"]))
+        self.model, self.w, self.b = _merged(base_path, state)
         self._lock = threading.Lock()
 
     def scores(self, question: str, sentences: list[str]) -> np.ndarray:
@@ -134,17 +146,102 @@ class CrossScorer:
                                truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
         with self._lock, torch.inference_mode():
             hidden = self.model(**batch).last_hidden_state
-            return _pooled_logit(hidden, batch["attention_mask"], self.head).numpy()
+            m = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = ((hidden * m).sum(1) / m.sum(1).clamp(min=1.0)).numpy()
+        return (pooled @ self.w + self.b).astype(np.float32)
 
 
-_SCORERS: dict[str, CrossScorer] = {}
+# The merged model is written once per weights file into the model cache, as a folder that
+# rag/embedding/onnx.py exports like the embedder (PyTorch only then); later processes run it on
+# OpenVINO: no PyTorch import, which took 5 s and 400 MB more per `rag ask` (stop 28).
+_MERGED_FORMAT = 1
+_BASE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
+               "special_tokens_map.json", "sentence_bert_config.json", "modules.json",
+               "1_Pooling/config.json")
+
+
+def merged_folder(base_path: str | Path | None, weights: str | Path, cache_dir: Path) -> Path:
+    """A model folder of the base model with ``weights``' adapters merged in and its head in
+    head.npz, made now when missing (in a temporary folder renamed into place under a lock,
+    as the embedder's export is)."""
+    import hashlib
+    import json
+    import shutil
+    import tempfile
+
+    from ..embedding.onnx import _file_lock
+
+    base = Path(_base(base_path))
+    raw = Path(weights).read_bytes() if Path(weights).is_file() else b""
+    if not raw:
+        _load_state(weights)  # the clear error for a missing file
+    h = hashlib.sha256(f"{_MERGED_FORMAT}|{base.resolve()}|".encode() + raw)
+    for rel in _BASE_FILES:
+        if (base / rel).is_file():
+            h.update(rel.encode() + (base / rel).read_bytes())
+    final = Path(cache_dir) / f"cross-encoder-{h.hexdigest()[:12]}"
+    if (final / "DONE").is_file():
+        return final
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    with _file_lock(Path(cache_dir) / f".{final.name}.lock"):
+        if (final / "DONE").is_file():
+            return final
+        shutil.rmtree(final, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=cache_dir))
+        try:
+            state = _load_state(weights)
+            model, w, b = _merged(str(base), state)
+            model.save_pretrained(tmp)
+            for rel in _BASE_FILES:
+                if (base / rel).is_file() and not (tmp / rel).exists():
+                    (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(base / rel, tmp / rel)
+            np.savez(tmp / "head.npz", weight=w, bias=np.float32(b))
+            (tmp / "DONE").write_text(json.dumps({"weights": str(weights)}))
+            shutil.move(str(tmp), str(final))
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return final
+
+
+class FastCrossScorer:
+    """The same scores from the merged model exported to ONNX and run by OpenVINO (as the
+    default embedder runs), in bf16 where the CPU has it: logits within about 0.05 of
+    PyTorch's."""
+
+    def __init__(self, base_path: str | Path | None = None, weights: str | Path = WEIGHTS,
+                 cache_dir: Path | None = None):
+        from ..config import _cache_dir
+        from ..embedding.openvino import OpenVinoEmbedder
+
+        cache_dir = Path(cache_dir or _cache_dir())
+        folder = merged_folder(base_path, weights, cache_dir)
+        self.runner = OpenVinoEmbedder(folder, "cross-encoder", cache_dir, batch_size=16,
+                                       max_length=MAX_LENGTH)
+        head = np.load(folder / "head.npz")
+        self.w, self.b = head["weight"].astype(np.float32), float(head["bias"])
+
+    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        pooled = self.runner.mean_pooled([(question, s) for s in sentences])
+        return (pooled @ self.w + self.b).astype(np.float32)
+
+
+_SCORERS: dict[tuple, object] = {}
 _LOAD = threading.Lock()
 
 
-def load_scorer(base_path: str | Path | None = None, weights: str | Path = "") -> CrossScorer:
-    """One scorer per process and weights file (loading takes about a second)."""
+def load_scorer(base_path: str | Path | None = None, weights: str | Path = "",
+                cache_dir: Path | None = None, fast: bool = True):
+    """One scorer per process, weights file and kind: FastCrossScorer (OpenVINO; the first
+    use per weights file merges and exports it, about 10 s) or, with ``fast=False``,
+    CrossScorer (PyTorch)."""
     path = str(weights or WEIGHTS)
+    key = (str(base_path or ""), path, str(cache_dir or ""), fast)
     with _LOAD:
-        if path not in _SCORERS:
-            _SCORERS[path] = CrossScorer(base_path, path)
-        return _SCORERS[path]
+        if key not in _SCORERS:
+            _SCORERS[key] = (FastCrossScorer(base_path, path, cache_dir) if fast
+                             else CrossScorer(base_path, path))
+        return _SCORERS[key]

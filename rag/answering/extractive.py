@@ -292,19 +292,28 @@ def antecedent(best: Candidate, question: str = "") -> Candidate | None:
             # "two of the largest supermarket chains", naming none of them
             or speaks_of_kind(kind, best.text) and not names_kind(kind, question, best.text))):
         return None
-    p = best.passage
+    before = sentence_before(best)
+    if before is None or described and not _STATEMENT.search(before.text):
+        return None  # a dateline or a heading names no show
+    return before
+
+
+def sentence_before(c: Candidate) -> Candidate | None:
+    """The sentence before ``c`` in its passage, unless it is page furniture (a link to
+    another story) or holds no letter or digit."""
+    p = c.passage
     prev = None
     for a, b in sentence_spans(p.text):
-        if p.start + b > best.start:
+        if p.start + b > c.start:
             break
         prev = (a, b)
     # A short one counts: "9%" before "That’s how much plastic ... is recycled".
     if prev is None or not any(ch.isalnum() for ch in p.text[prev[0]:prev[1]]):
         return None
     a, b = prev
-    if _FURNITURE.match(p.text[a:b]) or described and not _STATEMENT.search(p.text[a:b]):
-        return None  # a link to another story; a dateline or a heading names no show
-    return Candidate(p, p.start + a, p.start + b, p.text[a:b], best.rank)
+    if _FURNITURE.match(p.text[a:b]):
+        return None
+    return Candidate(p, p.start + a, p.start + b, p.text[a:b], c.rank)
 
 
 def _related(question: str, cands: list[Candidate], passages: list[Passage],

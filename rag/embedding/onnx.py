@@ -47,7 +47,8 @@ class OnnxEmbedder:
     sentence-transformers does for this model, without PyTorch."""
 
     def __init__(self, model_path: Path, label: str, cache_dir: Path, int8: bool = False,
-                 batch_size: int = 16, threads: int | None = None):
+                 batch_size: int = 16, threads: int | None = None,
+                 max_length: int | None = None):
         model_path = Path(model_path)
         if not (model_path / "config.json").exists():
             raise RagError(f"the ONNX backend needs a local sentence-transformers folder; "
@@ -64,7 +65,7 @@ class OnnxEmbedder:
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tok.no_padding()
         # sentence-transformers' limit (256 for this model), not tokenizer.json's own (128)
-        self._tok.enable_truncation(max_length=_max_length(model_path))
+        self._tok.enable_truncation(max_length=max_length or _max_length(model_path))
         self.dim = int(self._encode(["dimension probe"]).shape[1])
 
     def _open(self, path: Path, threads: int) -> None:
@@ -84,10 +85,15 @@ class OnnxEmbedder:
         return self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
+        return self.mean_pooled(texts, normalise=True)
+
+    def mean_pooled(self, inputs: list, normalise: bool = False) -> np.ndarray:
+        """The model's mean-pooled output for each input: a text, or a pair of texts read as
+        one input ("[CLS] a [SEP] b [SEP]", what a cross-encoder reads)."""
+        if not inputs:
             return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
-        enc = self._tok.encode_batch(list(texts))
-        out = np.empty((len(texts), 0), dtype=np.float32)
+        enc = self._tok.encode_batch(list(inputs))
+        out = np.empty((len(inputs), 0), dtype=np.float32)
         # Batches of similar lengths: each is padded to its longest text.
         order = sorted(range(len(enc)), key=lambda i: len(enc[i].ids))
         for s in range(0, len(order), self.batch_size):
@@ -103,9 +109,10 @@ class OnnxEmbedder:
             hidden = self._run(feeds)
             mask = feeds["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            if normalise:
+                pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
             if out.shape[1] == 0:
-                out = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
+                out = np.empty((len(inputs), pooled.shape[1]), dtype=np.float32)
             out[idx] = pooled
         return out
 

@@ -4,13 +4,22 @@ answerer that reads its best sentences again with it, over a real index."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from conftest import CORPUS, IKAROS
 
 import rag
-from rag.answering.cross_encoder import WEIGHTS, CrossScorer, build, load_scorer, trained_state
+from rag.answering.cross_encoder import (
+    WEIGHTS,
+    CrossScorer,
+    FastCrossScorer,
+    build,
+    load_scorer,
+    trained_state,
+)
 from rag.types import ConfigError
 
 ARTICLES = [
@@ -59,6 +68,32 @@ def test_weights_that_cannot_be_read_say_so(tmp_path):
     bad.write_text("not numpy")
     with pytest.raises(ConfigError, match="cross-encoder weights"):
         CrossScorer(weights=bad)
+    with pytest.raises(ConfigError, match="cross-encoder weights"):
+        FastCrossScorer(weights=bad, cache_dir=tmp_path / "cache")
+    with pytest.raises(ConfigError, match="cross-encoder weights"):
+        FastCrossScorer(weights=tmp_path / "missing.npz", cache_dir=tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("cross-encoder-*")), "nothing half-made is kept"
+
+
+def test_the_exported_model_scores_as_pytorch_does(scorer):
+    assert isinstance(scorer, FastCrossScorer)
+    question = "Which team won the 2022 Stanley Cup?"
+    sentences = [*ARTICLES[0]["text"].split(". "), "Fans gathered downtown."]
+    fast = scorer.scores(question, sentences)
+    exact = load_scorer(fast=False).scores(question, sentences)
+    # OpenVINO computes in bf16 where the CPU has it
+    assert np.abs(fast - exact).max() < 0.1, (fast, exact)
+    assert list(np.argsort(-fast)) == list(np.argsort(-exact))
+
+
+def test_once_exported_it_runs_without_pytorch(scorer):
+    # the fixture exported it into the default cache; a new process finds it there
+    code = ("import sys; from rag.answering.cross_encoder import load_scorer; "
+            "s = load_scorer(); print(s.scores('Who won?', ['The Avalanche won.']).shape, "
+            "'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert out.strip() == "(1,) False"
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +119,28 @@ def test_the_flagship_answer_leads_with_its_sentence(bot):
     assert answer.status == "answered"
     assert all(fact in answer.citations[0].quote
                for fact in ("269 suspects", "22 countries", "112 arrests"))
+
+
+def test_a_sentence_that_opens_with_a_pronoun_is_read_after_the_one_before(tmp_path):
+    # "It is 303 metres long" alone names no bridge: read alone, every "The new bridge of
+    # KarsbyN opened" outscored it, and another town's answer led (stop 28)
+    articles = [rag.Article(id=f"karsby-{i}", date="2024-06-01", source="Wire",
+                            title=f"Karsby{i} bridge opens",
+                            text=f"The new bridge of Karsby{i} opened on Friday. It is {300 + i} "
+                                 f"metres long and carries {i + 2} lanes, the council said.")
+                for i in range(6)]
+    bot = rag.Assistant(index_dir=tmp_path / "index", answerer="cross")
+    bot.ingest_articles(articles)
+    real, seen = load_scorer(), []
+
+    class Recording:  # the real scorer, with what it was given kept
+        def scores(self, question, texts):
+            seen.extend(texts)
+            return real.scores(question, texts)
+
+    bot.answering.extractive.scorer = Recording()
+    answer = bot.ask("How many lanes does the bridge of Karsby3 carry?")
+    assert ("The new bridge of Karsby3 opened on Friday. It is 303 metres long and carries 5 "
+            "lanes, the council said.") in seen
+    assert answer.status == "answered"
+    assert answer.citations[0].doc_id == "karsby-3" and "5 lanes" in answer.citations[0].quote

@@ -90,13 +90,14 @@ def test_a_follow_up_is_answered_from_the_previous_turns_article(bot):
     assert other.text == bot.ask("Who created the show Netflix renewed for a second season?").text
 
 
-def test_the_default_rules_answerer_checks_periods_too(bot):
-    rules = rag.Assistant(index_dir=bot.settings.index_dir)  # the default answerer: rules
-    assert rules.settings.answer.answerer == "rules"
-    october = rules.ask("How much did U.S. housing starts rise in October?")
+@pytest.mark.parametrize("answerer", ["rules", "cross"])
+def test_the_rules_and_the_default_answerer_check_periods_too(bot, answerer):
+    assistant = rag.Assistant(index_dir=bot.settings.index_dir, answerer=answerer)
+    assert rag.Settings().answer.answerer == "cross"  # the default
+    october = assistant.ask("How much did U.S. housing starts rise in October?")
     assert october.status == "related" and october.abstained
     assert october.text.startswith("The articles do not answer")
     assert october.citations and october.citations[0].doc_id == "starts"
     assert "september" in october.notice.lower()
-    september = rules.ask("How much did U.S. housing starts rise in September?")
+    september = assistant.ask("How much did U.S. housing starts rise in September?")
     assert september.status == "answered" and "2.2 pct" in september.text

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..types import ConfigError
+from ..types import ConfigError, RagError
 
 WEIGHTS = Path(__file__).with_name("cross_weights.npz")
 RANK = 8
@@ -182,7 +182,11 @@ def merged_folder(base_path: str | Path | None, weights: str | Path, cache_dir: 
     final = Path(cache_dir) / f"cross-encoder-{h.hexdigest()[:12]}"
     if (final / "DONE").is_file():
         return final
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RagError(f"cannot create the model cache {cache_dir}: {exc.strerror}; set "
+                       "RAG_EMBED_CACHE_DIR to a writable folder") from exc
     with _file_lock(Path(cache_dir) / f".{final.name}.lock"):
         if (final / "DONE").is_file():
             return final

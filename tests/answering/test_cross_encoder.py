@@ -20,7 +20,7 @@ from rag.answering.cross_encoder import (
     load_scorer,
     trained_state,
 )
-from rag.types import ConfigError
+from rag.types import ConfigError, RagError
 
 ARTICLES = [
     {"id": "cup", "date": "2022-06-27", "source": "cnn.com", "title": "Stanley Cup Final",
@@ -73,6 +73,9 @@ def test_weights_that_cannot_be_read_say_so(tmp_path):
     with pytest.raises(ConfigError, match="cross-encoder weights"):
         FastCrossScorer(weights=tmp_path / "missing.npz", cache_dir=tmp_path / "cache")
     assert not list((tmp_path / "cache").glob("cross-encoder-*")), "nothing half-made is kept"
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(RagError, match="RAG_EMBED_CACHE_DIR"):
+        FastCrossScorer(cache_dir=tmp_path / "a-file" / "cache")
 
 
 def test_the_exported_model_scores_as_pytorch_does(scorer):

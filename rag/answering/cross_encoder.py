@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..types import ConfigError, RagError
+from ..types import ConfigError
 
 WEIGHTS = Path(__file__).with_name("cross_weights.npz")
 RANK = 8
@@ -134,7 +134,13 @@ class CrossScorer:
         state = _load_state(weights)
         base_path = _base(base_path)
         self.tokenizer = AutoTokenizer.from_pretrained(base_path)
-        self.model, self.w, self.b = _merged(base_path, state)
+        import torch
+
+        self.model, w, b = _merged(base_path, state)
+        self.head = torch.nn.Linear(w.size, 1)
+        with torch.no_grad():
+            self.head.weight.copy_(torch.from_numpy(w).reshape(1, -1))
+            self.head.bias.fill_(b)
         self._lock = threading.Lock()
 
     def scores(self, question: str, sentences: list[str]) -> np.ndarray:
@@ -146,9 +152,7 @@ class CrossScorer:
                                truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
         with self._lock, torch.inference_mode():
             hidden = self.model(**batch).last_hidden_state
-            m = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = ((hidden * m).sum(1) / m.sum(1).clamp(min=1.0)).numpy()
-        return (pooled @ self.w + self.b).astype(np.float32)
+            return _pooled_logit(hidden, batch["attention_mask"], self.head).numpy()
 
 
 # The merged model is written once per weights file into the model cache, as a folder that
@@ -162,14 +166,11 @@ _BASE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.
 
 def merged_folder(base_path: str | Path | None, weights: str | Path, cache_dir: Path) -> Path:
     """A model folder of the base model with ``weights``' adapters merged in and its head in
-    head.npz, made now when missing (in a temporary folder renamed into place under a lock,
-    as the embedder's export is)."""
+    head.npz, made now when missing (as the embedder's export is: build_once)."""
     import hashlib
-    import json
     import shutil
-    import tempfile
 
-    from ..embedding.onnx import _file_lock
+    from ..embedding.onnx import build_once
 
     base = Path(_base(base_path))
     raw = Path(weights).read_bytes() if Path(weights).is_file() else b""
@@ -179,34 +180,19 @@ def merged_folder(base_path: str | Path | None, weights: str | Path, cache_dir: 
     for rel in _BASE_FILES:
         if (base / rel).is_file():
             h.update(rel.encode() + (base / rel).read_bytes())
-    final = Path(cache_dir) / f"cross-encoder-{h.hexdigest()[:12]}"
-    if (final / "DONE").is_file():
-        return final
-    try:
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RagError(f"cannot create the model cache {cache_dir}: {exc.strerror}; set "
-                       "RAG_EMBED_CACHE_DIR to a writable folder") from exc
-    with _file_lock(Path(cache_dir) / f".{final.name}.lock"):
-        if (final / "DONE").is_file():
-            return final
-        shutil.rmtree(final, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=cache_dir))
-        try:
-            state = _load_state(weights)
-            model, w, b = _merged(str(base), state)
-            model.save_pretrained(tmp)
-            for rel in _BASE_FILES:
-                if (base / rel).is_file() and not (tmp / rel).exists():
-                    (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(base / rel, tmp / rel)
-            np.savez(tmp / "head.npz", weight=w, bias=np.float32(b))
-            (tmp / "DONE").write_text(json.dumps({"weights": str(weights)}))
-            shutil.move(str(tmp), str(final))
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    return final
+
+    def make(tmp: Path) -> None:
+        model, w, b = _merged(str(base), _load_state(weights))
+        model.save_pretrained(tmp)
+        for rel in _BASE_FILES:
+            if (base / rel).is_file() and not (tmp / rel).exists():
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(base / rel, tmp / rel)
+        np.savez(tmp / "head.npz", weight=w, bias=np.float32(b))
+        (tmp / "DONE").write_text(str(weights))
+
+    return build_once(Path(cache_dir) / f"cross-encoder-{h.hexdigest()[:12]}", make,
+                      lambda folder: (folder / "DONE").is_file())
 
 
 class FastCrossScorer:

@@ -128,31 +128,42 @@ class OnnxEmbedder:
 def ensure_export(model_path: Path, cache_dir: Path, int8: bool) -> Path:
     """The folder holding the exported model (exported now when missing or broken)."""
     name = f"{model_path.name}-{'int8' if int8 else 'fp32'}-{_key(model_path, int8)}"
-    final = cache_dir / name
-    if _valid(final):
+
+    def make(tmp: Path) -> None:
+        info = _export(model_path, tmp / ONNX_FILE)
+        if int8:
+            _quantize(tmp / ONNX_FILE)
+        for rel in SIDE_FILES:
+            if (model_path / rel).is_file():
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(model_path / rel, tmp / rel)
+        files = {p.relative_to(tmp).as_posix(): p.stat().st_size
+                 for p in tmp.rglob("*") if p.is_file()}
+        (tmp / MANIFEST).write_text(json.dumps({"files": files, "int8": int8, **info}))
+
+    return build_once(cache_dir / name, make, _valid)
+
+
+def build_once(final: Path, make, valid) -> Path:
+    """``final``, made by ``make(tmp)`` in a temporary folder beside it and renamed into place
+    under a file lock when ``valid(final)`` is false: a killed build or two processes building
+    at once never leave a broken folder (the cross-encoder's merged model is made so too)."""
+    if valid(final):
         return final
+    cache_dir = final.parent
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RagError(f"cannot create the model cache {cache_dir}: {exc.strerror}; set "
                        "RAG_EMBED_CACHE_DIR to a writable folder") from exc
-    with _LOCK, _file_lock(cache_dir / f".{name}.lock"):
-        if _valid(final):  # another process exported it while we waited
+    with _LOCK, _file_lock(cache_dir / f".{final.name}.lock"):
+        if valid(final):  # another process made it while we waited
             return final
         if final.exists():  # half a folder (a disk filled up, someone's rm): start again
             shutil.rmtree(final, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=cache_dir))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=cache_dir))
         try:
-            info = _export(model_path, tmp / ONNX_FILE)
-            if int8:
-                _quantize(tmp / ONNX_FILE)
-            for rel in SIDE_FILES:
-                if (model_path / rel).is_file():
-                    (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(model_path / rel, tmp / rel)
-            files = {p.relative_to(tmp).as_posix(): p.stat().st_size
-                     for p in tmp.rglob("*") if p.is_file()}
-            (tmp / MANIFEST).write_text(json.dumps({"files": files, "int8": int8, **info}))
+            make(tmp)
             os.rename(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -166,7 +166,7 @@ def stale_for_this_week(question: str, sentence: str, article_date: str) -> str:
 
 # "on Monday", "this week": a sentence that tells of its own article's days.
 _NOW = re.compile(r"\b(?:on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-                  r"|this (?:week|weekend|morning|month)|today|yesterday|tonight|last week)\b",
+                  r"|this (?:week|weekend|morning|month|year)|today|yesterday|tonight|last week)\b",
                   re.I)
 
 
@@ -408,6 +408,12 @@ _LONG_Q = re.compile(r"\bhow long\b", re.I)
 _LENGTH = re.compile(rf"\b(?:{_DISTANCES}|centimet\w*|{_DURATIONS}|century|since|until"
                      r"|overnight)\b", re.I)
 _RATIO_Q = re.compile(r"\bwhat ratio\b", re.I)
+# "Who won ...?", "Which team won ...?": the sentence tells of a win ("finished 16th at the LIV
+# Golf Invitational Bangkok" does not say who won it).
+_WON_Q = re.compile(r"^\W*(?:who|which [\w’'-]+(?: [\w’'-]+)?) (?:has |have |had )?won\b", re.I)
+_WIN = re.compile(r"\b(?:won|wins?|winners?|winning|victory|victories|victorious|champions?"
+                  r"|championships?|titles?|beat|beats|defeat\w*|clinch\w*|captur\w*|claim\w*"
+                  r"|crowned|awarded|took home|triumph\w*|prevail\w*)\b", re.I)
 _RATIO = re.compile(r"\b\w+-for-\w+\b|\b\d+\s*(?::|to)\s*\d+\b", re.I)
 
 
@@ -423,6 +429,8 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         return Verdict(False, "it gives no length of time or size")
     if _RATIO_Q.search(question) and not _RATIO.search(sentence):
         return Verdict(False, "it gives no ratio")
+    if _WON_Q.search(question) and not _WIN.search(sentence):
+        return Verdict(False, "it tells of no win")
     if (_MONEY_Q.search(question) or _PRICE_Q.search(question)) \
             and not re.search(r"\bby how much\b", question, re.I):
         if not _MONEY.search(sentence):
@@ -648,6 +656,64 @@ def name_mismatch(question: str, sentence: str) -> str:
     return ""
 
 
+def _proper_runs(text: str) -> list[list[str]]:
+    """Runs of one or more capitalised words that are names: not a sentence's first word,
+    not a title, a month, a weekday or a figure ("Hurricane Orlene", "TikTok")."""
+    runs, run, prev = [], [], "."
+    for token in _TOKEN.findall(text):
+        w = _bare(token)
+        if (w and w[:1].isupper() and not re.search(r"\d", w) and len(w) > 1
+                and w.lower() not in _NOT_NAMES and w.lower().rstrip(".") not in _TITLES
+                and not prev.endswith((".", "?", "!", ":", "“", '"'))):
+            run.append(w)
+        else:
+            if run:
+                runs.append(run)
+            run = []
+        prev = token
+    if run:
+        runs.append(run)
+    return runs
+
+
+def rare_names(question: str, sentence: str, around: str, article_text: str) -> list[str]:
+    """The parts of the question's names that neither the sentence nor its neighbours
+    (``around``) say, and that the article says once, elsewhere ("Orlene" of "Hurricane
+    Orlene" in an article about Hurricane Roslyn)."""
+    # Neighbours count: "Ye" in the sentence after "Kanye West" (stop 29: the sentence
+    # before alone refused an answer).
+    near = f"{sentence} {around}".lower()
+    article = article_text.lower()
+
+    def said(part: str) -> int:
+        return len(re.findall(rf"\b{re.escape(part)}", article))
+
+    # A name is known by its last part ("Biden" for "President Joe Biden"). One the article
+    # never says tells nothing: it may call it otherwise ("the regulator").
+    return [w for run in _proper_runs(question)
+            if not any(p in near for p in _name_parts(run[-1].lower()))
+            for w in run if not any(p in near for p in _name_parts(w.lower()))
+            and said(_name_parts(w.lower())[0]) == 1]
+
+
+def other_subject(question: str, sentence: str, around: str, article_text: str) -> str:
+    """A sentence about another one of the question's kind ("a record fine ... against social
+    network Instagram" for "How much did Ireland fine TikTok?"): the question has rare_names,
+    and the sentence names another that the article says three times or more. Then that
+    other name, else "". Not for a question that asks for a name: there the new name may be
+    the answer."""
+    if asks_a_name(question) or re.match(r"\s*(?:who|whom|whose)\b", question, re.I):
+        return ""
+    if not rare_names(question, sentence, around, article_text):
+        return ""
+    asked = question.lower()
+    for run in _proper_runs(sentence):
+        if not any(w.lower() in asked for w in run) and len(
+                re.findall(rf"\b{re.escape(run[-1])}\b", article_text)) >= 3:
+            return " ".join(run)
+    return ""
+
+
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b", re.I)
 
 
@@ -714,6 +780,12 @@ def check(question: str, sentence: str, around: str, article_text: str,
         if said and not (qy & years(sentence)):
             return Verdict(False, f"it speaks of {', '.join(sorted(said))}, not "
                                   f"{', '.join(sorted(qy))}")
+        # Asked of another year than its article's, a sentence that names years must name
+        # that one ("cut its 1987 growth rate forecasts" does not give the one for 1988).
+        said = years(sentence)
+        if said and article_date[:4] and article_date[:4] not in qy and not (qy & said):
+            return Verdict(False, f"it speaks of {', '.join(sorted(said))}, not "
+                                  f"{', '.join(sorted(qy))}")
     qq = quarters(question)
     if qq:
         # the sentence and its neighbours, else the article: one that tells of the first and
@@ -753,7 +825,8 @@ def check(question: str, sentence: str, around: str, article_text: str,
     if old:
         return Verdict(False, f"it tells of {old}, not of the days of its article")
     other = (name_mismatch(question, sentence) or other_country(question, sentence)
-             or figure_mismatch(question, sentence))
+             or figure_mismatch(question, sentence)
+             or other_subject(question, sentence, around, article_text))
     if other:
         return Verdict(False, f"it speaks of {other}")
     kind = asks_a_name(question)

@@ -177,17 +177,26 @@ class ExtractiveAnswerer:
         (rag/answering/constraints.py), among those that clear the answer threshold; else a
         "related" Answer (a sentence about September does not answer a question about
         October)."""
-        from .constraints import check
+        from .constraints import Verdict, check, other_subject, rare_names
         from .reader import sentence_contexts
 
         ok = [c for c in cands if c.score >= self.settings.min_answer_score] or cands[:1]
         ok = [c for c in ok if c.pick >= self.settings.fallback_ratio * ok[0].pick]
         why = ""
+        elsewhere: set[str] = set()  # articles about another one than the question names
         for c, ctx in zip(ok, sentence_contexts(passages, ok), strict=True):
             # The sentence before counts only where it would lead the answer.
             ante = antecedent(c, question)
-            verdict = check(question, c.text, f"{ctx.before} {ctx.after}", ctx.doc_text,
+            around = f"{ctx.before} {ctx.after}"
+            verdict = check(question, c.text, around, ctx.doc_text,
                             c.passage.date, before=ante.text if ante is not None else "")
+            # An article whose sentence was about Instagram's fine, not TikTok's, tells of
+            # Instagram in its other sentences too, unless they name TikTok.
+            if verdict.ok and c.passage.doc_id in elsewhere and rare_names(
+                    question, c.text, around, ctx.doc_text):
+                verdict = Verdict(False, "its article tells of another one")
+            elif not verdict.ok and other_subject(question, c.text, around, ctx.doc_text):
+                elsewhere.add(c.passage.doc_id)
             if verdict.ok:
                 return c
             why = why or verdict.reason

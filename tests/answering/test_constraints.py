@@ -16,6 +16,7 @@ from rag.answering.constraints import (
     names,
     names_something,
     ordinal_mismatch,
+    other_subject,
     quarters,
     restates,
     says_not_told,
@@ -140,7 +141,14 @@ def test_what_a_how_many_question_counts():
     ("How many aftershocks followed the quake?", "The quake killed at least five people.", False),
     ("How many seats did the party win?", "The party won forty seats in 2019.", True),
     ("How many seats did the party win?", "The party won seats in 2019.", False),
-    ("Who won the election?", "Nobody said anything.", True),  # not a kind it checks
+    ("Who leads the party?", "Nobody said anything.", True),  # not a kind it checks
+    # "who won" is told by a win
+    ("Who won the LIV Golf Invitational Bangkok?",
+     "On Sunday, Johnson, 38, finished 16th at the LIV Golf Invitational Bangkok.", False),
+    ("Who won the LIV Golf Invitational Bangkok?", "Eugenio Chacarra won in Bangkok.", True),
+    ("Which team won the Stanley Cup?", "The Avalanche finish with a record of 9-1.", False),
+    ("Which team won the Stanley Cup?", "The Avalanche beat the Lightning in Game 6.", True),
+    ("Which film won the Oscar for best picture?", "Platoon was awarded four Oscars.", True),
     ("What is the price of the cheese Danish?", "The cheese Danish goes on sale next week.",
      False),
     ("What is the price of the cheese Danish?", "It costs $1.99.", True),
@@ -260,6 +268,27 @@ def test_a_sentence_about_another_model_or_team_does_not_answer():
         assert not name_mismatch(q, s), (q, s)
 
 
+def test_a_sentence_about_another_subject_of_the_article_does_not_answer():
+    q = "How much did Ireland's Data Protection Commission fine TikTok over children's data?"
+    fine = ("Ireland's data privacy regulator has agreed to levy a record fine of 405 million "
+            "euros against social network Instagram following an investigation.")
+    article = (f"{fine} Instagram said it disagreed. Instagram will appeal the fine. "
+               "The regulator is also looking into TikTok.")
+    assert other_subject(q, fine, "", article) == "Instagram"
+    verdict = check(q, fine, "", article, "2022-09-06")
+    assert not verdict.ok and "Instagram" in verdict.reason
+    # The article about TikTok, or a neighbour that names it: the same subject.
+    tiktok = article.replace("Instagram", "TikTok").replace("into TikTok", "into Instagram")
+    assert not other_subject(q, fine.replace("Instagram", "TikTok"), "", tiktok)
+    assert not other_subject(q, fine, "TikTok was fined too.", article)
+    # A question that asks for a name is answered by a new one.
+    assert not other_subject("Which company did Ireland fine after TikTok?",
+                             fine, "", article)
+    assert not other_subject("Who did Ireland's regulator fine?", fine, "", article)
+    # A name the article says often is its subject, whatever the sentence names.
+    assert not other_subject(q, fine, "", f"{article} TikTok. TikTok.")
+
+
 def test_a_sentence_about_its_own_days_does_not_answer_for_another_year():
     q = "How many hot dogs did Joey Chestnut eat to win the 2019 contest?"
     now = "Joey Chestnut won his 15th contest, devouring 63 hot dogs in 10 minutes on Monday."
@@ -269,6 +298,10 @@ def test_a_sentence_about_its_own_days_does_not_answer_for_another_year():
                  "2022-07-05").ok
     then = "In 2019 Joey Chestnut ate 71 hot dogs on Monday, July 4."
     assert check(q, then, "", then, "2022-07-05").ok
+    # "this year" is the article's year too
+    q = "What economic growth rate did the OECD forecast for West Germany in 1988?"
+    now = "The EIU revised OECD economic growth downwards to 2.5 pct this year."
+    assert not check(q, now, "", f"{now} It sees 1988 slower.", "1987-04-02").ok
 
 
 def test_how_many_with_an_irregular_verb_is_a_count():
@@ -291,6 +324,15 @@ def test_a_sentence_about_another_year_does_not_answer():
     assert years_of("in early 2019 and during 2020") == {"2019", "2020"}
     assert check("What was the inflation rate in June 2022?",
                  "Prices rose 9.1% in June, the most since 1981.", "", "2022", "2022-07-13").ok
+    # Asked of another year than the article's: a year the sentence names must be that one.
+    q = "What economic growth rate did the OECD forecast for West Germany in 1988?"
+    cut = "The OECD cut its 1987 growth rate forecasts for West Germany to 2.2 pct."
+    assert not check(q, cut, "", f"{cut} Growth in 1988 is seen slower.", "1987-06-01").ok
+    assert check(q, cut.replace("1987", "1988"), "", cut, "1987-06-01").ok
+    # Asked of the article's own year, a year it compares with does not refuse it.
+    assert check("What was the deficit in April 1987?",
+                 "The deficit narrowed to 76 mln dlrs in April from 224 mln in April 1986.",
+                 "", "1987", "1987-05-20").ok
 
 
 def test_a_sentence_that_only_repeats_the_question_does_not_answer():

@@ -32,6 +32,14 @@ ARTICLES = [
      "text": "Kroger announced Friday that it will buy Albertsons. The merger, expected to "
              "close in 2024, would combine two of the largest supermarket chains. Shoppers "
              "worry about prices."},
+    {"id": "fine", "date": "2022-09-06", "source": "cnn.com", "title": "Instagram fined",
+     "text": "Ireland's data privacy regulator has agreed to levy a record fine of 405 million "
+             "euros against social network Instagram following an investigation into its "
+             "handling of children's data. \u201cWe adopted our final decision last Friday and "
+             "it does contain a fine of 405 million euro,\u201d said a spokesperson for "
+             "Ireland's Data Protection Commission. Instagram said it disagreed with how the "
+             "fine was calculated. Instagram plans to appeal. The regulator has also opened "
+             "an inquiry into TikTok."},
 ]
 SHOW_Q = "Which wildly popular show was recently green lit for a new season?"
 
@@ -131,3 +139,14 @@ def test_page_furniture_is_never_a_candidate():
     got = [c.text for c in reader.candidates([Passage("c", "d", text, 0, len(text), 1.0)])]
     assert got == ["The new film led the box office this weekend with $143 million in ticket "
                    "sales.", "Analysts said: “It was a strong opening for the studio this year.”"]
+
+
+def test_an_article_about_another_one_does_not_answer_for_the_one_asked(bot):
+    # Its sentences tell of Instagram's fine; TikTok is named once, in another sentence.
+    asked = "How much did Ireland's Data Protection Commission fine {} over children's data?"
+    other = bot.ask(asked.format("TikTok"))
+    assert other.abstained and other.status in ("related", "none")
+    assert "do not" in other.text
+    right = bot.ask(asked.format("Instagram"))
+    assert right.status == "answered"
+    assert "405 million" in right.citations[0].quote

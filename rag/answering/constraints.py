@@ -770,7 +770,8 @@ def check(question: str, sentence: str, around: str, article_text: str,
         known = years(near) | years(article_text) | ({article_date[:4]} if article_date else set())
         if not (qy & known):
             when = f"an article of {article_date[:4]}" if article_date else "the article"
-            return Verdict(False, f"{when} does not speak of {', '.join(sorted(qy))}")
+            return Verdict(False, f"{when} does not speak of {', '.join(sorted(qy))} in the "
+                                  "passages read")
         if (article_date[:4] and article_date[:4] not in qy and not years(sentence)
                 and _NOW.search(sentence)):
             # "on Monday", "this week": the sentence tells of its article's days
@@ -809,11 +810,14 @@ def check(question: str, sentence: str, around: str, article_text: str,
         otherwise = named_otherwise(question, article_text)
         missing = [n for n in missing if n not in otherwise]
     if missing and len(missing) * 2 >= len(qnames):
-        return Verdict(False, f"the article does not name {', '.join(sorted(missing))}")
+        # Only the passages retrieved are known here, not the whole article: say so.
+        return Verdict(False, "the passages read of its article do not name "
+                              f"{', '.join(sorted(missing))}")
     missing = [written for written, digits, ordinal, scale in figures(question)
                if not states_figure(f"{near} {article_text}", digits, ordinal, scale)]
     if missing:
-        return Verdict(False, f"the article does not give {', '.join(missing)}")
+        return Verdict(False, "the passages read of its article do not give "
+                              f"{', '.join(missing)}")
     if says_not_told(sentence):
         return Verdict(False, "the article says it is not known")
     if restates(question, sentence):

@@ -102,7 +102,7 @@ def test_a_figure_the_question_states_is_in_the_article(question, sentence, doc,
     verdict = check(question, sentence, "", doc or sentence, "2023-01-01")
     assert verdict.ok is ok, verdict.reason
     if not ok:
-        assert "does not give" in verdict.reason
+        assert "do not give" in verdict.reason
 
 
 def test_what_a_how_many_question_counts():

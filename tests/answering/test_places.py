@@ -103,4 +103,4 @@ def test_a_country_asked_in_full_is_found_under_its_other_names():
                  "2022-10-25").ok
     verdict = check(q, sentence, "", "Rishi Sunak became prime minister on Tuesday in Paris.",
                     "2022-10-25")
-    assert not verdict.ok and "does not name" in verdict.reason
+    assert not verdict.ok and "do not name" in verdict.reason

@@ -63,7 +63,9 @@ def collect(args) -> list[dict]:
                 a = json.loads(line)
                 texts[a["id"]] = set(tokenize([a.get("text", "")])[0])
         df = Counter(w for words in texts.values() for w in words)
-        assistant = Assistant(index_dir=index, min_answer_score=args.low)
+        # Every answerer answers from --low on, without the cross answerer's rescue.
+        assistant = Assistant(index_dir=index, min_answer_score=args.low,
+                              cross_rescue_score=args.low)
         ex = assistant.answering.extractive
         started = time.perf_counter()
         for q in questions:
@@ -112,11 +114,20 @@ def main(argv=None) -> int:
     ap.add_argument("--index-dir", type=Path, default=Path("/tmp/eval-v2"))
     ap.add_argument("--cross-sample", type=int, default=16)
     ap.add_argument("--low", type=float, default=0.40, help="the threshold the asks are made at")
+    ap.add_argument("--rows", type=Path, help="keep the asks in this JSON file (read it when it "
+                                              "exists: another replay without asking again)")
     args = ap.parse_args(argv)
     if not DATASETS.exists():
         print(f"needs {DATASETS} (absent)", file=sys.stderr)
         return 2
-    rows = collect(args)
+    import json
+
+    if args.rows and args.rows.exists():
+        rows = json.loads(args.rows.read_text())
+    else:
+        rows = collect(args)
+        if args.rows:
+            args.rows.write_text(json.dumps(rows))
     names = list(dict.fromkeys(r["set"] for r in rows))
     print("threshold  logit  coverage | " + " | ".join(
         f"{n}: abstain" + ("" if n in UNANSWERABLE else " / contains") for n in names))
@@ -133,10 +144,12 @@ def main(argv=None) -> int:
              replay(rows, threshold, logit, coverage))
     # Below the threshold, a sentence the cross-encoder is sure of ("Dinosaur tracks ... have
     # been revealed" for "What ancient find was uncovered in a Texas riverbed?").
-    print("threshold 0.50, or relevance >= R and logit >= L:")
-    for low in (0.40, 0.44, 0.47):
-        for high in (0.0, 1.0, 2.0):
-            show(f"R {low:.2f} L {high:4.1f}     ", replay(rows, 0.50, -99, 0.0, (low, high)))
+    print("threshold T, or relevance >= R and logit >= L:")
+    for threshold in (0.50, 0.52, 0.53, 0.54, 0.56):
+        for low in (0.40, 0.44):
+            for high in (-1.0, 0.0, 1.0):
+                show(f"T {threshold:.2f} R {low:.2f} L {high:4.1f}",
+                     replay(rows, threshold, -99, 0.0, (low, high)))
     return 0
 
 

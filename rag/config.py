@@ -126,11 +126,17 @@ class AnswerSettings:
     # The cross-encoder (rag/answering/cross_encoder.py, answerer "cross"): the
     # cross_candidates best sentences by the hand-set score are read again with the question
     # and reordered by selection score plus cross_weight times the gap of their logit to the
-    # best one's. It changes which sentence answers, never whether (the threshold is the
-    # hand-set relevance's). cross_weights: "" for the shipped weights, or an .npz file.
+    # best one's. cross_weights: "" for the shipped weights, or an .npz file.
     cross_candidates: int = 8
     cross_weight: float = 0.1
     cross_weights: str = ""
+    # Below min_answer_score, the cross answerer still answers from cross_rescue_score up
+    # with a sentence whose cross-encoder logit is at least cross_rescue_logit ("Dinosaur
+    # tracks ... have been revealed" for "What ancient find was uncovered in a Texas
+    # riverbed?" holds few of the question's words). Chosen with benchmarks/answer_gates.py
+    # and measured with quality.py (benchmarks/README.md, stop 29).
+    cross_rescue_score: float = 0.40
+    cross_rescue_logit: float = 0.0
     max_answer_sentences: int = 3
     min_answer_score: float = 0.50  # the rules' threshold (benchmarks/README.md)
     # When the best sentences fail the question's checks, a later one answers only if its

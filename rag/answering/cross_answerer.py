@@ -3,10 +3,13 @@
 The hand-set score (ExtractiveAnswerer.score) ranks every candidate sentence cheaply; the
 ``cross_candidates`` best are then read together with the question by the cross-encoder
 (cross_encoder.py) and reordered by their hand-set score plus ``cross_weight`` times the gap of
-their logit to the best logit. Which sentence leads the answer changes; whether the articles
-answer at all does not (the hand-set relevance keeps that decision, and the question's checks
-in constraints.py still apply): on the test questions the cross-encoder's best logit told
-answerable from unanswerable asks no better than the hand-set score (benchmarks/README.md).
+their logit to the best logit: which sentence leads the answer changes.
+
+Whether the articles answer stays mostly the hand-set relevance's (its best logit told
+answerable from unanswerable asks no better: benchmarks/README.md, stop 27), with one door
+more: below its threshold, down to cross_rescue_score, a sentence answers when the
+cross-encoder is sure of it (its logit at least cross_rescue_logit). The question's checks in
+constraints.py still apply.
 """
 
 from __future__ import annotations
@@ -37,6 +40,23 @@ class CrossAnswerer(ExtractiveAnswerer):
         self.scorer = scorer or load_scorer(weights=settings.cross_weights,
                                             cache_dir=cache_dir)
 
+    @staticmethod
+    def _read(c: Candidate) -> str:
+        """What the cross-encoder reads of a sentence: one that opens with a pronoun ("It is
+        304 metres long") after the sentence before it, since alone it names nothing of the
+        topic and any sentence that does would outscore it."""
+        before = sentence_before(c) if _PRONOUN.match(c.text) else None
+        return f"{before.text} {c.text}" if before is not None else c.text
+
+    def floor(self) -> float:
+        return min(self.settings.cross_rescue_score, self.threshold())
+
+    def sure(self, question: str, c: Candidate) -> bool:
+        # Below the threshold, the question's words are few in the sentence; the
+        # cross-encoder reading them together may still find that it answers.
+        logit = self.scorer.scores(question, [self._read(c)])[0]
+        return float(logit) >= self.settings.cross_rescue_logit
+
     def score(self, question: str, qvec, cands: list[Candidate],
               boost_docs: set[str] | None = None, as_of: str | None = None) -> None:
         super().score(question, qvec, cands, boost_docs, as_of)
@@ -48,14 +68,7 @@ class CrossAnswerer(ExtractiveAnswerer):
         top = [c for c in top if c.typed == top[0].typed] if top else []
         if len(top) < 2:
             return
-        # A sentence that opens with a pronoun ("It is 304 metres long") is read after the
-        # sentence before it: alone it names nothing of the topic, and any sentence that does
-        # would outscore it.
-        texts = []
-        for c in top:
-            before = sentence_before(c) if _PRONOUN.match(c.text) else None
-            texts.append(f"{before.text} {c.text}" if before is not None else c.text)
-        logits = self.scorer.scores(question, texts)
+        logits = self.scorer.scores(question, [self._read(c) for c in top])
         order = blend_order([c.pick for c in top], logits, s.cross_weight)
         # The blend decides the order; the selection scores keep their scale (the read-again
         # sentences take the same values in the new order), so that the composition's ratios

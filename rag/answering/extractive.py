@@ -172,15 +172,32 @@ class ExtractiveAnswerer:
             c.typed = holds_new_answer(c.text, qw, kind) or leads_with_name(c.text, qw, known)
             c.pick = c.score + (type_weight if c.typed else 0.0)
 
-    def checked_best(self, question: str, cands: list[Candidate], passages: list[Passage]):
+    def threshold(self) -> float:
+        """The best relevance at which the articles answer without more."""
+        return self.settings.min_answer_score
+
+    def floor(self) -> float:
+        """The lowest best relevance at which ``sure`` may still let them answer."""
+        return self.threshold()
+
+    def sure(self, question: str, c: Candidate) -> bool:
+        """Below threshold(), whether a sentence that passes the checks answers all the same
+        (the rules alone never know)."""
+        return False
+
+    def checked_best(self, question: str, cands: list[Candidate], passages: list[Passage],
+                     rescue: bool = False):
         """The best candidate whose article agrees with the question's periods and names
-        (rag/answering/constraints.py), among those that clear the answer threshold; else a
-        "related" Answer (a sentence about September does not answer a question about
+        (rag/answering/constraints.py), among those that clear the threshold; with ``rescue``
+        (the best relevance is below it) those that clear the floor and that the answerer is
+        ``sure`` of.
+        Else a "related" Answer (a sentence about September does not answer a question about
         October)."""
         from .constraints import Verdict, check, other_subject, rare_names
         from .reader import sentence_contexts
 
-        ok = [c for c in cands if c.score >= self.settings.min_answer_score] or cands[:1]
+        ok = [c for c in cands if c.score >= (self.floor() if rescue else self.threshold())] \
+            or cands[:1]
         ok = [c for c in ok if c.pick >= self.settings.fallback_ratio * ok[0].pick]
         why = ""
         elsewhere: set[str] = set()  # articles about another one than the question names
@@ -197,6 +214,8 @@ class ExtractiveAnswerer:
                 verdict = Verdict(False, "its article tells of another one")
             elif not verdict.ok and other_subject(question, c.text, around, ctx.doc_text):
                 elsewhere.add(c.passage.doc_id)
+            if verdict.ok and rescue and not self.sure(question, c):
+                verdict = Verdict(False, "it holds too little of the question")
             if verdict.ok:
                 return c
             why = why or verdict.reason
@@ -220,13 +239,17 @@ class ExtractiveAnswerer:
                               notice=f"No article from the {self.window_days} days before "
                                      f"{as_of} answers this; older ones are not used for a "
                                      "question about recent events.")
-        if not cands or max(c.score for c in cands) < s.min_answer_score:
+        top = max((c.score for c in cands), default=0.0)
+        if not cands or top < self.floor():
             return Answer(question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
                           passages=passages)
         cands.sort(key=lambda c: c.pick, reverse=True)
-        best = self.checked_best(question, cands, passages)
+        best = self.checked_best(question, cands, passages, rescue=top < self.threshold())
         if isinstance(best, Answer):
-            return best
+            # Below the threshold, nothing read is close enough to show as related.
+            return best if top >= self.threshold() else Answer(
+                question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
+                passages=passages)
         chosen = [best]
         cands = [best, *(c for c in cands if c is not best)]
         # More sentences: from the best sentence's article first (its neighbours often name

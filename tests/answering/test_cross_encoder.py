@@ -147,3 +147,34 @@ def test_a_sentence_that_opens_with_a_pronoun_is_read_after_the_one_before(tmp_p
             "lanes, the council said.") in seen
     assert answer.status == "answered"
     assert answer.citations[0].doc_id == "karsby-3" and "5 lanes" in answer.citations[0].quote
+
+
+def test_below_the_threshold_a_sentence_it_is_sure_of_answers(tmp_path):
+    # Few of the question's words are in the sentence ("revealed", "river"): its hand-set
+    # relevance is below the threshold, and the cross-encoder reads that it answers (stop 29).
+    articles = [
+        rag.Article(id="tracks", date="2022-08-22", source="cnn.com",
+                    title="Drought in Texas park",
+                    text="Dinosaur tracks from around 113 million years ago have been revealed at "
+                         "Dinosaur Valley State Park in Texas due to severe drought conditions "
+                         "that dried up a river, the park said Monday in a statement. Most of the "
+                         "tracks belong to Acrocanthosaurus, a park spokesperson said. The park "
+                         "remains open to visitors."),
+        rag.Article(id="cup", date="2022-06-27", source="cnn.com", title="Stanley Cup Final",
+                    text=ARTICLES[0]["text"])]
+    question = "What ancient find was uncovered in a Texas riverbed this week?"
+    bot = rag.Assistant(index_dir=tmp_path / "index", answerer="cross")
+    bot.ingest_articles(articles)
+    answer = bot.ask(question)
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.startswith("Dinosaur tracks from around 113 million")
+    s = bot.settings.answer
+    ex = bot.answering.extractive
+    cands = ex.candidates(answer.passages)
+    ex.score(question, bot.embedder.embed_query(question), cands)
+    assert s.cross_rescue_score <= max(c.score for c in cands) < s.min_answer_score
+    # Not sure enough, or the rules alone: no answer.
+    for other in (rag.Assistant(index_dir=tmp_path / "index", answerer="cross",
+                                cross_rescue_logit=99.0),
+                  rag.Assistant(index_dir=tmp_path / "index", answerer="rules")):
+        assert other.ask(question).status == "none"

@@ -137,6 +137,10 @@ class AnswerSettings:
     # and measured with quality.py (benchmarks/README.md, stop 29).
     cross_rescue_score: float = 0.40
     cross_rescue_logit: float = 0.0
+    # Just over it, below cross_doubt_score, a sentence whose logit is under cross_doubt_logit
+    # does not answer (the closest sentences are shown as related).
+    cross_doubt_score: float = 0.53
+    cross_doubt_logit: float = -1.0
     max_answer_sentences: int = 3
     min_answer_score: float = 0.50  # the rules' threshold (benchmarks/README.md)
     # When the best sentences fail the question's checks, a later one answers only if its

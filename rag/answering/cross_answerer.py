@@ -7,9 +7,10 @@ their logit to the best logit: which sentence leads the answer changes.
 
 Whether the articles answer stays mostly the hand-set relevance's (its best logit told
 answerable from unanswerable asks no better: benchmarks/README.md, stop 27), with one door
-more: below its threshold, down to cross_rescue_score, a sentence answers when the
-cross-encoder is sure of it (its logit at least cross_rescue_logit). The question's checks in
-constraints.py still apply.
+more each way: below its threshold, down to cross_rescue_score, a sentence answers when the
+cross-encoder is sure of it (its logit at least cross_rescue_logit); just over it, below
+cross_doubt_score, the chosen sentence does not when the cross-encoder doubts it (a logit under
+cross_doubt_logit). The question's checks in constraints.py still apply.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ class CrossAnswerer(ExtractiveAnswerer):
         # cross-encoder reading them together may still find that it answers.
         logit = self.scorer.scores(question, [self._read(c)])[0]
         return float(logit) >= self.settings.cross_rescue_logit
+
+    def doubts(self, question: str, best: Candidate, top: float) -> bool:
+        # Just over the threshold, a sentence the cross-encoder reads as no answer does not
+        # answer: the cross set's questions gather there (benchmarks/README.md, stop 29).
+        s = self.settings
+        return top < s.cross_doubt_score and float(
+            self.scorer.scores(question, [self._read(best)])[0]) < s.cross_doubt_logit
 
     def score(self, question: str, qvec, cands: list[Candidate],
               boost_docs: set[str] | None = None, as_of: str | None = None) -> None:

@@ -185,6 +185,11 @@ class ExtractiveAnswerer:
         (the rules alone never know)."""
         return False
 
+    def doubts(self, question: str, best: Candidate, top: float) -> bool:
+        """Just over the threshold (best relevance ``top``), whether the chosen sentence is
+        too doubtful to answer (the rules alone never know)."""
+        return False
+
     def checked_best(self, question: str, cands: list[Candidate], passages: list[Passage],
                      rescue: bool = False):
         """The best candidate whose article agrees with the question's periods and names
@@ -250,6 +255,8 @@ class ExtractiveAnswerer:
             return best if top >= self.threshold() else Answer(
                 question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
                 passages=passages)
+        if top >= self.threshold() and self.doubts(question, best, top):
+            return _related(question, cands, passages, "it may not answer the question")
         chosen = [best]
         cands = [best, *(c for c in cands if c is not best)]
         # More sentences: from the best sentence's article first (its neighbours often name

@@ -178,3 +178,14 @@ def test_below_the_threshold_a_sentence_it_is_sure_of_answers(tmp_path):
                                 cross_rescue_logit=99.0),
                   rag.Assistant(index_dir=tmp_path / "index", answerer="rules")):
         assert other.ask(question).status == "none"
+
+
+def test_just_over_the_threshold_a_sentence_it_doubts_is_shown_as_related(bot):
+    # With the doubt band over every relevance and a logit no sentence reaches, the flagship
+    # answer is doubted: its closest sentences are shown, not an answer.
+    assert bot.ask(IKAROS).status == "answered"
+    doubting = rag.Assistant(index_dir=bot.settings.index_dir, answerer="cross",
+                             cross_doubt_score=9.0, cross_doubt_logit=99.0)
+    answer = doubting.ask(IKAROS)
+    assert answer.status == "related" and answer.abstained
+    assert answer.citations and "not answer" in answer.text

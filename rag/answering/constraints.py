@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..text import points_back, tokenize
 from .places import named_otherwise, names_place, other_country
-from .question import AnswerType, holds_new_answer, question_words
+from .question import AnswerType, asks_who, holds_new_answer, question_words
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december"]
@@ -702,7 +702,7 @@ def other_subject(question: str, sentence: str, around: str, article_text: str) 
     and the sentence names another that the article says three times or more. Then that
     other name, else "". Not for a question that asks for a name: there the new name may be
     the answer."""
-    if asks_a_name(question) or re.match(r"\s*(?:who|whom|whose)\b", question, re.I):
+    if asks_a_name(question) or asks_who(question):
         return ""
     if not rare_names(question, sentence, around, article_text):
         return ""

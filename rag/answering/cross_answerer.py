@@ -52,18 +52,22 @@ class CrossAnswerer(ExtractiveAnswerer):
     def floor(self) -> float:
         return min(self.settings.cross_rescue_score, self.threshold())
 
+    def _logit(self, question: str, c: Candidate) -> float:
+        """The cross-encoder's logit for ``c``: the one score() read, else read now."""
+        if c.logit is None:
+            c.logit = float(self.scorer.scores(question, [self._read(c)])[0])
+        return c.logit
+
     def sure(self, question: str, c: Candidate) -> bool:
         # Below the threshold, the question's words are few in the sentence; the
         # cross-encoder reading them together may still find that it answers.
-        logit = self.scorer.scores(question, [self._read(c)])[0]
-        return float(logit) >= self.settings.cross_rescue_logit
+        return self._logit(question, c) >= self.settings.cross_rescue_logit
 
     def doubts(self, question: str, best: Candidate, top: float) -> bool:
         # Just over the threshold, a sentence the cross-encoder reads as no answer does not
         # answer: the cross set's questions gather there (benchmarks/README.md, stop 29).
         s = self.settings
-        return top < s.cross_doubt_score and float(
-            self.scorer.scores(question, [self._read(best)])[0]) < s.cross_doubt_logit
+        return top < s.cross_doubt_score and self._logit(question, best) < s.cross_doubt_logit
 
     def score(self, question: str, qvec, cands: list[Candidate],
               boost_docs: set[str] | None = None, as_of: str | None = None) -> None:
@@ -77,6 +81,8 @@ class CrossAnswerer(ExtractiveAnswerer):
         if len(top) < 2:
             return
         logits = self.scorer.scores(question, [self._read(c) for c in top])
+        for c, logit in zip(top, logits, strict=True):
+            c.logit = float(logit)
         order = blend_order([c.pick for c in top], logits, s.cross_weight)
         # The blend decides the order; the selection scores keep their scale (the read-again
         # sentences take the same values in the new order), so that the composition's ratios

@@ -22,6 +22,7 @@ from .focus import focus_span
 from .question import (
     AnswerType,
     answer_type,
+    asks_who,
     holds_new_answer,
     leads_with_name,
     names_in,
@@ -47,7 +48,6 @@ _WHICH = re.compile(r"\s*(?:which|what)\s+((?:[\w’'-]+\s+){1,3})", re.I)
 _NOT_NOUN = frozenset("is was are were did does do has have had will would can could the a an of "
                       "to in on for new".split())
 _STATEMENT = re.compile(r"\w+\s+\w+\s+\w+.*[.!?][”’\"')]*$", re.S)  # words, then a full stop
-_WHO = re.compile(r"\s*(?:who|whom|whose)\b", re.I)
 
 
 @dataclass
@@ -64,6 +64,7 @@ class Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     vec: object = None
+    logit: float | None = None  # the cross-encoder's, once read (rag/answering/cross_answerer.py)
 
 
 class ExtractiveAnswerer:
@@ -249,13 +250,13 @@ class ExtractiveAnswerer:
             return Answer(question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
                           passages=passages)
         cands.sort(key=lambda c: c.pick, reverse=True)
-        best = self.checked_best(question, cands, passages, rescue=top < self.threshold())
+        rescue = top < self.threshold()
+        best = self.checked_best(question, cands, passages, rescue=rescue)
         if isinstance(best, Answer):
             # Below the threshold, nothing read is close enough to show as related.
-            return best if top >= self.threshold() else Answer(
-                question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
-                passages=passages)
-        if top >= self.threshold() and self.doubts(question, best, top):
+            return Answer(question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
+                          passages=passages) if rescue else best
+        if not rescue and self.doubts(question, best, top):
             return _related(question, cands, passages, "it may not answer the question")
         chosen = [best]
         cands = [best, *(c for c in cands if c is not best)]
@@ -286,7 +287,7 @@ class ExtractiveAnswerer:
         # the one it points to when that one holds what is asked ("Sunak ...", "9%"), read in
         # the article's order; not "She said that ...": who said it is not what was asked.
         for _ in range(2):  # "They are ..." may point back to one that does too
-            if _ATTRIBUTED.match(chosen[0].text) and not _WHO.match(question):
+            if _ATTRIBUTED.match(chosen[0].text) and not asks_who(question):
                 break
             before = antecedent(chosen[0], question)
             new = answer_phrases(question, before.text) if before is not None else set()

@@ -65,6 +65,14 @@ def answer_type(question: str) -> AnswerType:
     return AnswerType.OTHER
 
 
+_WHO = re.compile(r"\s*(?:who|whom|whose)\b", re.I)
+
+
+def asks_who(question: str) -> bool:
+    """The question opens with "who", "whom" or "whose": a person is asked for."""
+    return bool(_WHO.match(question))
+
+
 def refers_to_recent(question: str) -> bool:
     """True when the question places itself in recent time ("this week", "on Monday")."""
     return bool(_RECENT.search(question))

@@ -132,6 +132,8 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         try:
             for text, answer in backend.answer_stream(state["turns"], question, filters,
                                                       as_of=as_of):
+                if state.get("cleared"):
+                    return  # cleared meanwhile: showing more would bring the conversation back
                 if answer is None:
                     msgs[-1] = bot_msg(render.pending_html(text, turn))
                     yield msgs, gr.skip(), state, gr.skip()
@@ -145,6 +147,8 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
                 "something went wrong while answering; the server log has the details"))
             yield msgs, gr.skip(), state, gr.skip()
             return
+        if state.get("cleared"):
+            return
         state["n"] = turn
         del msgs[:-MAX_MESSAGES]
         msgs[-1] = bot_msg(render.answer_html(answer, turn) + filters_note(filters, as_of))
@@ -153,7 +157,11 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         del state["panels"][:-MAX_PANELS]
         yield msgs, render.sources_panel(state["panels"]), state, gr.skip()
 
-    def ui_clear(_state=None):
+    def ui_clear(state=None):
+        # The old conversation is marked, not emptied: an answer still being written to it
+        # (gradio's cancel stops a generator only at its next step) sees the mark and stops.
+        if state:
+            state["cleared"] = True
         return [], render.sources_panel([]), new_state(), ""
 
     def api_chat(question, since, until, sources, as_of, state):
@@ -341,16 +349,23 @@ def build_app(assistant, backend: Backend | None = None) -> gr.Blocks:
         api_btn = gr.Button(visible=False)
         api_out = gr.JSON(visible=False)
 
+        # always_last: a question sent while an answer is still being written waits for it,
+        # instead of being dropped (gradio's default for a click is to ignore it meanwhile)
         chat_io = {"inputs": [box, state, since, until, sources, as_of],
+                   "trigger_mode": "always_last",
                    "outputs": [chatbot, panel, state, box],
                    "concurrency_limit": concurrency, "concurrency_id": "answer",
                    "api_visibility": "private", "show_progress": "hidden"}
-        box.submit(ui_chat, api_name="ui_chat_submit", **chat_io)
-        send.click(ui_chat, api_name="ui_chat_click", **chat_io)
+        asking = [box.submit(ui_chat, api_name="ui_chat_submit", **chat_io),
+                  send.click(ui_chat, api_name="ui_chat_click", **chat_io)]
+        # Clearing stops an answer still being written: otherwise its next update would bring
+        # back the conversation just cleared, and the send button would wait for it.
         clear_btn.click(ui_clear, inputs=[state], outputs=[chatbot, panel, state, box],
-                        api_name="ui_clear", api_visibility="private", queue=False)
+                        api_name="ui_clear", api_visibility="private", queue=False,
+                        cancels=asking)
         chatbot.clear(ui_clear, inputs=[state], outputs=[chatbot, panel, state, box],
-                      api_name="ui_clear_icon", api_visibility="private", queue=False)
+                      api_name="ui_clear_icon", api_visibility="private", queue=False,
+                      cancels=asking)
         api_btn.click(api_chat, inputs=[box, since, until, sources, as_of, state],
                       outputs=[api_out, state], api_name="chat", concurrency_limit=concurrency,
                       concurrency_id="answer")

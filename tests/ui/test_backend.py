@@ -264,3 +264,31 @@ def test_no_server_path_in_what_visitors_see(tmp_path):
     assert "secret-place" not in shown and "<td>my-index</td>" in shown
     msg = backend.public(f"cannot open {index}/uploads/a.txt or {index}/chroma.sqlite3")
     assert msg == "cannot open uploads/a.txt or my-index/chroma.sqlite3"
+
+
+def test_clear_stops_an_answer_being_written(tmp_path):
+    """Clear while an answer streams: the answer stops at its next step and never brings the
+    cleared conversation back (the browser would otherwise show it again)."""
+    from rag import Assistant
+    from ui.app import build_app
+    from ui.backend import Backend
+
+    bot = Assistant(index_dir=tmp_path, store="memory", embed_backend="fake")
+    (tmp_path / "a.txt").write_text("date 2021-04-02 The Brisvale heron sanctuary counted 412 "
+                                    "nesting pairs this spring, its wardens said.")
+    backend = Backend(bot)
+    backend.add_files([tmp_path / "a.txt"])
+    fns = {f.api_name: f.fn for f in build_app(bot, backend).fns.values()}
+    chat, clear = fns["ui_chat_click"], fns["ui_clear"]
+
+    question = "How many nesting pairs did the heron sanctuary count?"
+    whole = list(chat(question, None, "", "", [], ""))
+    assert "412" in whole[-1][0][-1]["content"]  # unhindered, it answers
+
+    state = None
+    steps = chat(question, state, "", "", [], "")
+    msgs, _panel, state, _box = next(steps)  # the question shown, its answer pending
+    assert "rag-pending" in msgs[-1]["content"]
+    emptied = clear(state)
+    assert emptied[0] == [] and emptied[2]["chat"] == []
+    assert list(steps) == []  # nothing more is shown once cleared

@@ -412,6 +412,15 @@ def test_browser_answers_ikaros_with_its_source(page, tmp_path):
     pg.wait_for_function("() => !document.querySelector('#rag-chat .rag-answer')")
     assert pg.locator("#rag-sources .rag-src").count() == 0
 
+    # a question sent while the last one is still being answered waits its turn, not dropped
+    ask_in_browser(pg, IKAROS)
+    ask_in_browser(pg, "How many countries were involved?")
+    pg.wait_for_selector("#rag-sources summary:has-text('Q2')")
+    assert pg.locator("#rag-chat .rag-answer").count() == 2
+    assert "22 countries" in pg.locator("#rag-chat .rag-answer").last.inner_text()
+    pg.click("#rag-clear")
+    pg.wait_for_function("() => !document.querySelector('#rag-chat .rag-answer')")
+
     # "Asked as of" a date years later: a question about this week's news finds no article
     # of that week and says so
     pg.click("#rag-filters button")

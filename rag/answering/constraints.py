@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text import points_back, tokenize
+from ..text import points_back, sentences, tokenize
 from .places import named_otherwise, names_place, other_country
 from .question import AnswerType, asks_who, holds_new_answer, question_words
 
@@ -79,7 +79,8 @@ _ANY_NOUN = frozenset(
     "people person persons lb lbs pound ounce tonne ton kilogram kg kilometer kilometre mile "
     "meter metre foot feet inche acre barrel bushel gallon liter litre degree point vote time "
     "year day month week hour minute second percent percentage".split())
-_NAME = re.compile(r"\b[A-Z][a-zA-Z'’&.-]*[a-zA-Z]\b|\b[A-Z]{2,}\b")
+# "deSantis", "iPhone", "eBay", "mRNA" are names too
+_NAME = re.compile(r"\b[A-Z][a-zA-Z'’&.-]*[a-zA-Z]\b|\b[A-Z]{2,}\b|\b[a-z]{1,2}[A-Z][a-zA-Z]+\b")
 # Capitalised words that are not names of what the question is about.
 _NOT_NAMES = frozenset(
     "the a an i in on at but and or it he she they we you this that these those his her their "
@@ -676,6 +677,51 @@ def _proper_runs(text: str) -> list[list[str]]:
     return runs
 
 
+def _plain(text: str) -> str:
+    text = re.sub(r"[’']s\b", "", text.lower())
+    return " " + " ".join(re.sub(r"[^\w\s]|_", " ", text).split()) + " "
+
+
+def _runs_of_names(question: str) -> list[list[str]]:
+    """The question's names of two or more words: a comma or a possessive ends one ("the UK,
+    Spain", "Iran's Gulf oil platforms")."""
+    # Only the sentence that asks: a follow-up's carried names follow its "?", and a quiz's
+    # preamble ("... at an LGBTQ Pride event. Where was the event?") states what its article
+    # may word otherwise ("a local Pride event").
+    if "?" in question:
+        question = question[:question.rindex("?") + 1]
+    question = (sentences(question) or [question])[-1]
+    out = []
+    for run in _proper_runs(question):
+        cut = [0]
+        for i, w in enumerate(run[:-1]):
+            if re.search(rf"{re.escape(w)}(?:[’']s)?[,;:]|{re.escape(w)}[’']s\b", question):
+                cut.append(i + 1)
+        out += [run[a:b] for a, b in zip(cut, cut[1:] + [len(run)], strict=True) if b - a >= 2]
+    return out
+
+
+def unnamed_runs(question: str, article_text: str) -> list[str]:
+    """The question's names of two or more words ("World Cup", "Taronga Zoo") of which the
+    text says no two words together, nor the initials: each word of "US Men's National Team"
+    or "World Cup" is found, lower-cased, in many articles that are not about them. A word may
+    be written longer ("Ash Carter": "Ashton Carter", "SUVs": "SUV")."""
+    text = _plain(article_text)
+    out = []
+    for run in _runs_of_names(question):
+        parts = _plain(" ".join(run)).split()
+        stems = [p[:-1] if p.endswith("s") and len(p) > 3 else p for p in parts]
+        # in either order, two words apart at most: "the Department of Transportation"
+        if any(re.search(rf" {re.escape(x)}\w*(?: \w+){{0,2}} {re.escape(y)}\w* ", text)
+               for a, b in zip(stems, stems[1:], strict=False) for x, y in ((a, b), (b, a))):
+            continue
+        initials = [p[0] for p in parts]  # "MLB" for Major League Baseball, "U.S."
+        if f" {''.join(initials)} " in text or f" {' '.join(initials)} " in text:
+            continue
+        out.append(" ".join(run))
+    return out
+
+
 def rare_names(question: str, sentence: str, around: str, article_text: str) -> list[str]:
     """The parts of the question's names that neither the sentence nor its neighbours
     (``around``) say, and that the article says once, elsewhere ("Orlene" of "Hurricane
@@ -813,6 +859,10 @@ def check(question: str, sentence: str, around: str, article_text: str,
         # Only the passages retrieved are known here, not the whole article: say so.
         return Verdict(False, "the passages read of its article do not name "
                               f"{', '.join(sorted(missing))}")
+    unnamed = unnamed_runs(question, f"{near} {article_text}")
+    if unnamed:
+        return Verdict(False, "the passages read of its article do not name "
+                              f"{', '.join(unnamed)}")
     missing = [written for written, digits, ordinal, scale in figures(question)
                if not states_figure(f"{near} {article_text}", digits, ordinal, scale)]
     if missing:

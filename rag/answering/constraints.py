@@ -378,6 +378,36 @@ def _counts_other(words: list[str], i: int, thing: str) -> bool:
     return noun[-1] in ",;." or (i + 2 < len(words) and words[i + 2] in _PHRASE_AFTER)
 
 
+# Plural nouns of people (or of what stands for them: households, deaths, lives), so that
+# "1,935 packages" is no answer to "how many people were arrested".
+_PEOPLE_NOUN = re.compile(
+    r"(?:ers|ors|ists|ians|ans|ees|ents|ites|men|women|people|persons|children|kids|adults"
+    r"|victims|patients|fans|voters|troops|soldiers|staff|students|families|households|homes"
+    r"|deaths|lives|fatalities|casualties|injuries|suspects|migrants|refugees|guests|users"
+    r"|accounts|members|residents|citizens|individuals|cases|infections|teens|babies|girls"
+    r"|boys|folks|crew|players|athletes|cops|police|officials|inmates|prisoners|hostages"
+    r"|civilians|pilgrims|tourists|visitors|nurses|doctors|workers|jobs)$")
+
+
+def counts_only_things(sentence: str, question: str = "") -> bool:
+    """Whether every number in ``sentence`` counts a plural noun right after it that names
+    no people ("1,935 packages with around 1,533 pounds"); a number followed by anything
+    else ("arrested 12", "12 were arrested", "1.2 million") may count people, and so may a
+    noun of the question's verb ("12 arrests" for "how many people were arrested")."""
+    asked = question.lower().split()
+    words = sentence.lower().split()
+    found = False
+    for i in _count_positions(words):
+        nxt = words[i + 1].strip(".,;:)\"”’") if i + 1 < len(words) else ""
+        if nxt in _SCALE_WORDS and i + 2 < len(words):
+            nxt = words[i + 2].strip(".,;:)\"”’")
+        if not (nxt.isalpha() and nxt.endswith("s") and len(nxt) >= 4) \
+                or _PEOPLE_NOUN.search(nxt) or any(w.startswith(nxt[:-1]) for w in asked):
+            return False
+        found = True
+    return found
+
+
 _PERCENT = re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per cent\b|pct\b)", re.I)
 
 
@@ -444,6 +474,8 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         # ("for less than 10 years") is no answer either.
         if not has_count(sentence, thing or "people"):
             return Verdict(False, "it gives no number")
+        if thing in ("", "people", "person") and counts_only_things(sentence, question):
+            return Verdict(False, "it gives no number of people")
         if len(thing) >= 3 and thing not in _ANY_NOUN and not counts(sentence, thing):
             return Verdict(False, f"it gives no number of {thing}s")
     return Verdict(True)

@@ -754,6 +754,20 @@ def unnamed_runs(question: str, article_text: str) -> list[str]:
     return out
 
 
+def names_someone(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` names someone the question does not: a name of two words or more
+    ("Bernard Arnault"), or one after a title ("Gov. DeSantis"). "... sell itself to Elon
+    Musk" does not answer "Who is now the world's richest man after Elon Musk dropped ...?"."""
+    asked = question_words(question)
+    if any(len(run) >= 2 and not any(w.lower() in asked for w in run)
+           for run in _proper_runs("and " + sentence)):  # its first word may be a name too
+        return True
+    tokens = [_bare(t) for t in _TOKEN.findall(sentence)]
+    return any(a.lower().rstrip(".") in _TITLES and b[:1].isupper() and b.lower() not in asked
+               and b.lower() not in _NOT_NAMES and b.lower().rstrip(".") not in _TITLES
+               for a, b in zip(tokens, tokens[1:], strict=False))
+
+
 def rare_names(question: str, sentence: str, around: str, article_text: str) -> list[str]:
     """The parts of the question's names that neither the sentence nor its neighbours
     (``around``) say, and that the article says once, elsewhere ("Orlene" of "Hurricane
@@ -915,6 +929,11 @@ def check(question: str, sentence: str, around: str, article_text: str,
              or other_subject(question, sentence, around, article_text))
     if other:
         return Verdict(False, f"it speaks of {other}")
+    # the person may be named by a neighbour ("Ecuador's Minister for Industry and Trade
+    # resigned today" after "Xavier Neira ...")
+    if asks_who(question) and not names_someone(question, sentence) and not (
+            around and names_someone(question, around)):
+        return Verdict(False, "it names no one the question does not")
     kind = asks_a_name(question)
     # "He ..." and "The airline said ..." stand for one named before them ("She said ..." for
     # a person only, not for a country or a company).

@@ -14,6 +14,7 @@ from rag.answering.constraints import (
     months,
     name_mismatch,
     names,
+    names_someone,
     names_something,
     ordinal_mismatch,
     other_subject,
@@ -142,7 +143,7 @@ def test_what_a_how_many_question_counts():
     ("How many aftershocks followed the quake?", "The quake killed at least five people.", False),
     ("How many seats did the party win?", "The party won forty seats in 2019.", True),
     ("How many seats did the party win?", "The party won seats in 2019.", False),
-    ("Who leads the party?", "Nobody said anything.", True),  # not a kind it checks
+    ("Who leads the party?", "Party leader Ana Reyes said nothing.", True),  # no kind checked
     # "who won" is told by a win
     ("Who won the LIV Golf Invitational Bangkok?",
      "On Sunday, Johnson, 38, finished 16th at the LIV Golf Invitational Bangkok.", False),
@@ -618,3 +619,18 @@ def test_names_written_in_camel_case_are_names():
 ])
 def test_a_count_of_things_does_not_say_how_many_people(question, sentence, ok):
     assert kind_of_answer(question, sentence).ok is ok
+
+
+def test_who_is_answered_by_a_sentence_that_names_someone_not_asked_of():
+    q = "Who replaced Xavier Neira as Ecuador's Minister for Industry and Trade?"
+    resigned = "Xavier Neira, Ecuador's Minister for Industry and Trade, resigned today."
+    assert not names_someone(q, resigned)
+    verdict = check(q, resigned, "", resigned, "1987-03-20")
+    assert not verdict.ok and "names no one" in verdict.reason
+    assert names_someone(q, "Pedro Lopez, a banker, replaced him.")  # its first word too
+    assert names_someone(q, "He was replaced by Gov. Lopez.")  # one name after a title
+    assert not names_someone(q, "The ministry said Ecuador would replace him.")
+    # a neighbour may name the person
+    assert check("Who resigned as Ecuador's Minister for Industry and Trade?",
+                 "Ecuador's Minister for Industry and Trade resigned today.",
+                 "Xavier Neira had held the post since 1984.", resigned, "1987-03-20").ok

@@ -561,8 +561,10 @@ def names_something(question: str, sentence: str, article_text: str) -> bool:
 # of planes" in an answering sentence do not count.
 _NOT_TOLD = re.compile(
     r"\b(?:(?:has|have|had|did|does|do|would|will)\s+not|hasn't|haven't|hadn't|didn't|doesn't"
-    r"|don't|wouldn't|won't|declined to|refused to)\s+(?:yet\s+)?(?:publicly\s+)?"
+    r"|don't|wouldn't|won't|declined to|refused to|(?:has|have|had|is|are|was|were) yet to)"
+    r"\s+(?:yet\s+)?(?:publicly\s+)?"
     r"(?:say|said|reveal|revealed|disclose|disclosed|announce|announced|confirm|confirmed"
+    r"|decide|decided|determine|determined"
     r"|specify|specified|release|released|provide|provided|give|given|know|known|estimate|estimated)"
     r"\s+(?:\w+\s+){0,3}?(?:how|when|where|who|whom|why|what|which|whether|the (?:number|amount"
     r"|price|cost|total|name|names|date|terms|value|size)|an? (?:estimate|figure|number|date|total)"

@@ -634,3 +634,14 @@ def test_who_is_answered_by_a_sentence_that_names_someone_not_asked_of():
     assert check("Who resigned as Ecuador's Minister for Industry and Trade?",
                  "Ecuador's Minister for Industry and Trade resigned today.",
                  "Xavier Neira had held the post since 1984.", resigned, "1987-03-20").ok
+
+
+@pytest.mark.parametrize("sentence, told", [
+    ("She said GPA had not decided which engine should power the 25 further A320s.", False),
+    ("The company has yet to say how many jobs will go.", False),
+    ("GM has not determined the cost yet.", False),
+    ("The board decided which engine to buy.", True),
+    ("They had not decided to sell until Monday, when they sold 12 jets.", True),
+])
+def test_not_decided_yet_is_not_told(sentence, told):
+    assert says_not_told(sentence) is not told

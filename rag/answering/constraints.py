@@ -445,6 +445,11 @@ _WON_Q = re.compile(r"^\W*(?:who|which [\w’'-]+(?: [\w’'-]+)?) (?:has |have 
 _WIN = re.compile(r"\b(?:won|wins?|winners?|winning|victory|victories|victorious|champions?"
                   r"|championships?|titles?|beat|beats|defeat\w*|clinch\w*|captur\w*|claim\w*"
                   r"|crowned|awarded|took home|triumph\w*|prevail\w*)\b", re.I)
+# "What was Lufthansa's net profit for 1986?": an amount of money ("it carried 1.3 mln
+# passengers" is no profit).
+_EARNINGS_Q = re.compile(r"^\W*what (?:was|were|is|are|will be) (?:[\w’'.&-]+ ){0,5}?"
+                         r"(?:profits?|revenues?|earnings|income|losses|loss|turnover|deficit"
+                         r"|surplus)\b(?! of\b)", re.I)
 _RATIO = re.compile(r"\b\w+-for-\w+\b|\b\d+\s*(?::|to)\s*\d+\b", re.I)
 
 
@@ -462,6 +467,8 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         return Verdict(False, "it gives no ratio")
     if _WON_Q.search(question) and not _WIN.search(sentence):
         return Verdict(False, "it tells of no win")
+    if _EARNINGS_Q.search(question) and not _MONEY.search(sentence):
+        return Verdict(False, "it gives no amount of money")
     if (_MONEY_Q.search(question) or _PRICE_Q.search(question)) \
             and not re.search(r"\bby how much\b", question, re.I):
         if not _MONEY.search(sentence):

@@ -645,3 +645,14 @@ def test_who_is_answered_by_a_sentence_that_names_someone_not_asked_of():
 ])
 def test_not_decided_yet_is_not_told(sentence, told):
     assert says_not_told(sentence) is not told
+
+
+@pytest.mark.parametrize("question, sentence, ok", [
+    ("What was Lufthansa's net profit for 1986?",
+     "Lufthansa said it carried 1.3 mln passengers on North Atlantic routes in 1986.", False),
+    ("What was Lufthansa's net profit for 1986?", "Net profit rose to 120 mln marks.", True),
+    ("What were Unilever's 1986 earnings?", "Earnings rose 12 pct, it said.", False),
+    ("What was the cause of the loss of power?", "A storm cut the lines.", True),
+])
+def test_a_profit_asked_is_an_amount_of_money(question, sentence, ok):
+    assert kind_of_answer(question, sentence).ok is ok

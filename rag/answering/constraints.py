@@ -763,14 +763,19 @@ def unnamed_runs(question: str, article_text: str) -> list[str]:
     return out
 
 
-def names_someone(question: str, sentence: str) -> bool:
+def names_someone(question: str, sentence: str, article_text: str = "") -> bool:
     """Whether ``sentence`` names someone the question does not: a name of two words or more
-    ("Bernard Arnault"), or one after a title ("Gov. DeSantis"). "... sell itself to Elon
-    Musk" does not answer "Who is now the world's richest man after Elon Musk dropped ...?"."""
+    ("Bernard Arnault"), one after a title ("Gov. DeSantis"), or a word its article never
+    writes in lower case ("Sunak was the only leadership hopeful ..."). "Ecuador's Minister
+    for Industry and Trade resigned today" does not answer "Who replaced Xavier Neira as
+    Ecuador's Minister for Industry and Trade?"."""
     asked = question_words(question)
-    if any(len(run) >= 2 and not any(w.lower() in asked for w in run)
-           for run in _proper_runs("and " + sentence)):  # its first word may be a name too
-        return True
+    for run in _proper_runs("and " + sentence):  # its first word may be a name too
+        if any(w.lower() in asked for w in run):
+            continue
+        if len(run) >= 2 or (article_text and not re.search(
+                rf"\b{re.escape(run[0].lower())}\b", article_text)):
+            return True
     tokens = [_bare(t) for t in _TOKEN.findall(sentence)]
     return any(a.lower().rstrip(".") in _TITLES and b[:1].isupper() and b.lower() not in asked
                and b.lower() not in _NOT_NAMES and b.lower().rstrip(".") not in _TITLES
@@ -940,8 +945,8 @@ def check(question: str, sentence: str, around: str, article_text: str,
         return Verdict(False, f"it speaks of {other}")
     # the person may be named by a neighbour ("Ecuador's Minister for Industry and Trade
     # resigned today" after "Xavier Neira ...")
-    if asks_who(question) and not names_someone(question, sentence) and not (
-            around and names_someone(question, around)):
+    if asks_who(question) and not names_someone(question, sentence, article_text) and not (
+            around and names_someone(question, around, article_text)):
         return Verdict(False, "it names no one the question does not")
     kind = asks_a_name(question)
     # "He ..." and "The airline said ..." stand for one named before them ("She said ..." for

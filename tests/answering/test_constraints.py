@@ -656,3 +656,10 @@ def test_not_decided_yet_is_not_told(sentence, told):
 ])
 def test_a_profit_asked_is_an_amount_of_money(question, sentence, ok):
     assert kind_of_answer(question, sentence).ok is ok
+
+
+def test_who_is_answered_by_a_surname_its_article_writes_only_as_a_name():
+    q = "Who will become the first person of color to be British prime minister?"
+    lead = "Sunak was the only leadership hopeful to secure the support of 100 members."
+    assert names_someone(q, lead, f"{lead} He will become prime minister.")
+    assert not names_someone(q, "Markets rose on the news.", "Markets rose. The markets fell.")

@@ -16,7 +16,14 @@ import pytest
 from conftest import ROOT
 from loopback import Loopback
 from serving import stop_process
-from test_app import CHROMIUM_ARGS, START_TIMEOUT, chromium_path, free_port, rag_command
+from test_app import (
+    CHROMIUM_ARGS,
+    START_TIMEOUT,
+    chromium_path,
+    fill_field,
+    free_port,
+    rag_command,
+)
 
 STORY = ("The Quexton harbour board said on Friday that the ferry to Ostmere will sail every "
          "40 minutes from next Monday, up from once an hour, after a second boat was bought "
@@ -162,7 +169,7 @@ def test_browser_shows_also_reported_and_the_feeds(browser, server, feeds):
     assert ("2 new, 0 updated, 0 unchanged, 0 failed" in table
             or "not modified" in table and "0 new, 0 updated, 2 unchanged, 0 failed" in table)
     added = feeds.url("/feeds/atom.xml")
-    pg.locator("#rag-feed-url textarea, #rag-feed-url input").first.fill(added)
+    fill_field(pg, "#rag-feed-url textarea, #rag-feed-url input", added)
     pg.click("#rag-add-feed")
     pg.wait_for_function("() => /being read now/.test("
                          "document.querySelector('#rag-feed-msg').innerText)")

@@ -723,15 +723,20 @@ def _plain(text: str) -> str:
     return " " + " ".join(re.sub(r"[^\w\s]|_", " ", text).split()) + " "
 
 
+def _asking(question: str) -> str:
+    """The sentence that asks: the last one, up to its question mark."""
+    if "?" in question:
+        question = question[:question.rindex("?") + 1]
+    return (sentences(question) or [question])[-1]
+
+
 def _runs_of_names(question: str) -> list[list[str]]:
     """The question's names of two or more words: a comma or a possessive ends one ("the UK,
     Spain", "Iran's Gulf oil platforms")."""
     # Only the sentence that asks: a follow-up's carried names follow its "?", and a quiz's
     # preamble ("... at an LGBTQ Pride event. Where was the event?") states what its article
     # may word otherwise ("a local Pride event").
-    if "?" in question:
-        question = question[:question.rindex("?") + 1]
-    question = (sentences(question) or [question])[-1]
+    question = _asking(question)
     out = []
     for run in _proper_runs(question):
         cut = [0]
@@ -748,6 +753,7 @@ def unnamed_runs(question: str, article_text: str) -> list[str]:
     or "World Cup" is found, lower-cased, in many articles that are not about them. A word may
     be written longer ("Ash Carter": "Ashton Carter", "SUVs": "SUV")."""
     text = _plain(article_text)
+    asking = _asking(question)
     out = []
     for run in _runs_of_names(question):
         parts = _plain(" ".join(run)).split()
@@ -760,7 +766,21 @@ def unnamed_runs(question: str, article_text: str) -> list[str]:
         if f" {''.join(initials)} " in text or f" {' '.join(initials)} " in text:
             continue
         out.append(" ".join(run))
+    # A letter or a number that tells which one ("Tesla Model Y", "Title 42") is found with
+    # the word before it: "Tesla Model 3" and a "Y" elsewhere do not name the Model Y.
+    for m in _TAGGED.finditer(asking):
+        word, tag = m.group(1), m.group(2)
+        if word.lower() in _NOT_NAMES or word.lower() in _TITLES or m.start() == 0:
+            continue
+        tags = {tag.lower(), _ROMAN.get(tag, tag).lower()}  # "Schedule I" is "Schedule 1"
+        if not any(f" {word.lower()} {t} " in text for t in tags):
+            out.append(f"{word} {tag}")
     return out
+
+
+_ROMAN = {"I": "1", "V": "5", "X": "10", "1": "I", "5": "V", "10": "X"}
+# A name word, then a capital letter or a short number that ends it ("Model Y", "Apollo 11").
+_TAGGED = re.compile(r"(?<![.?!] )\b([A-Z][a-z]+) ([A-Z]|\d{1,3})\b(?![\w’'.,:%-]*\w)")
 
 
 def names_someone(question: str, sentence: str, article_text: str = "") -> bool:
@@ -813,7 +833,12 @@ def other_subject(question: str, sentence: str, around: str, article_text: str) 
     if not rare_names(question, sentence, around, article_text):
         return ""
     asked = question.lower()
-    for run in _proper_runs(sentence):
+    # Its first word too, when the article never writes it in lower case ("Roslyn made
+    # landfall ..." for Hurricane Orlene): a capital there alone tells nothing.
+    for i, run in enumerate(_proper_runs("and " + sentence)):
+        if i == 0 and sentence.lstrip(" “\"'(").startswith(run[0]) and re.search(
+                rf"\b{re.escape(run[0].lower())}\b", article_text):
+            continue
         if not any(w.lower() in asked for w in run) and len(
                 re.findall(rf"\b{re.escape(run[-1])}\b", article_text)) >= 3:
             return " ".join(run)

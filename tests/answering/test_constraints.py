@@ -292,6 +292,31 @@ def test_a_sentence_about_another_subject_of_the_article_does_not_answer():
     assert not other_subject(q, fine, "", f"{article} TikTok. TikTok.")
 
 
+def test_a_sentence_that_opens_with_another_name_speaks_of_another_subject():
+    q = "What were Hurricane Orlene's maximum sustained winds when it made landfall in Mexico?"
+    roslyn = "Roslyn made landfall near Santa Cruz, whipping maximum sustained winds of 120 mph."
+    article = (f"{roslyn} Hurricane Roslyn weakened. Forecasters tracked Roslyn overnight. "
+               "Orlene hit Mexico weeks before.")
+    assert other_subject(q, roslyn, "", article) == "Roslyn"
+    assert not check(q, roslyn, "", article, "2022-10-23").ok
+    # A first word that the article also writes in lower case is not a name.
+    winds = "Winds reached 120 mph. Winds rose. Winds fell. The winds eased. Orlene passed."
+    assert not other_subject(q, "Winds reached 120 mph near Santa Cruz.", "", winds)
+
+
+def test_a_letter_or_number_that_tells_which_one_is_found_with_its_name():
+    q = "How much does the most affordable Tesla Model Y cost?"
+    model3 = "The most affordable Tesla Model 3 now costs $46,990. Y is a letter."
+    assert unnamed_runs(q, model3) == ["Model Y"]
+    assert unnamed_runs(q, model3 + " The Model Y costs $65,990.") == []
+    # a roman numeral is its number
+    q = "What will reclassifying cannabis from a Schedule I drug change?"
+    assert unnamed_runs(q, "marijuana is listed on Schedule 1, with heroin") == []
+    assert unnamed_runs(q, "marijuana is listed on Schedule 2") == ["Schedule I"]
+    # a date is not a name
+    assert unnamed_runs("What happened on June 5?", "It rained in June.") == []
+
+
 def test_a_sentence_about_its_own_days_does_not_answer_for_another_year():
     q = "How many hot dogs did Joey Chestnut eat to win the 2019 contest?"
     now = "Joey Chestnut won his 15th contest, devouring 63 hot dogs in 10 minutes on Monday."

@@ -802,10 +802,12 @@ def names_someone(question: str, sentence: str, article_text: str = "") -> bool:
                for a, b in zip(tokens, tokens[1:], strict=False))
 
 
-def rare_names(question: str, sentence: str, around: str, article_text: str) -> list[str]:
+def rare_names(question: str, sentence: str, around: str, article_text: str,
+               at_most: int | None = 1) -> list[str]:
     """The parts of the question's names that neither the sentence nor its neighbours
     (``around``) say, and that the article says once, elsewhere ("Orlene" of "Hurricane
-    Orlene" in an article about Hurricane Roslyn)."""
+    Orlene" in an article about Hurricane Roslyn); with ``at_most=None``, however often it
+    says them (never included: for an article already known to tell of another one)."""
     # Neighbours count: "Ye" in the sentence after "Kanye West" (stop 29: the sentence
     # before alone refused an answer).
     near = f"{sentence} {around}".lower()
@@ -819,7 +821,29 @@ def rare_names(question: str, sentence: str, around: str, article_text: str) -> 
     return [w for run in _proper_runs(question)
             if not any(p in near for p in _name_parts(run[-1].lower()))
             for w in run if not any(p in near for p in _name_parts(w.lower()))
-            and said(_name_parts(w.lower())[0]) == 1]
+            and (at_most is None or 0 < said(_name_parts(w.lower())[0]) <= at_most)]
+
+
+def event_unsaid(question: str, sentence: str, around: str, article_text: str) -> str:
+    """A name of two words or more whose last one ("the LIV Golf Invitational Bangkok") the
+    sentence and its neighbours do not say, though they say another of its words, and that its
+    article says once, elsewhere: the sentence tells of another one of the same series. That
+    name, else ""."""
+    rare = set(rare_names(question, sentence, around, article_text))
+    asking, near = _asking(question), f"{sentence} {around}".lower()
+    for run in _runs_of_names(question):
+        # Not a name that only qualifies a noun ("Which Ivy League university ...?"): the
+        # answer names the university, and the article may say "Ivy League" once.
+        if re.search(rf"\b{re.escape(run[-1])}\s+[a-z]", asking):
+            continue
+        # and the sentence or a neighbour says its other words: another of the same series
+        # ("the season-long LIV Golf championship"), not the same one said otherwise ("The
+        # Avalanche beat the Lightning in Game 6" for the Stanley Cup)
+        if (run[-1] in rare or _bare(run[-1]) in rare) and any(
+                re.search(rf"\b{re.escape(w.lower())}\b", near) for w in run[:-1]
+                if w.lower() not in _NOT_NAMES):
+            return " ".join(run)
+    return ""
 
 
 def other_subject(question: str, sentence: str, around: str, article_text: str) -> str:
@@ -968,6 +992,9 @@ def check(question: str, sentence: str, around: str, article_text: str,
              or other_subject(question, sentence, around, article_text))
     if other:
         return Verdict(False, f"it speaks of {other}")
+    unsaid = event_unsaid(question, sentence, around, article_text)
+    if unsaid:
+        return Verdict(False, f"it does not speak of {unsaid}")
     # the person may be named by a neighbour ("Ecuador's Minister for Industry and Trade
     # resigned today" after "Xavier Neira ...")
     if asks_who(question) and not names_someone(question, sentence, article_text) and not (

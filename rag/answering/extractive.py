@@ -216,7 +216,7 @@ class ExtractiveAnswerer:
             # An article whose sentence was about Instagram's fine, not TikTok's, tells of
             # Instagram in its other sentences too, unless they name TikTok.
             if verdict.ok and c.passage.doc_id in elsewhere and rare_names(
-                    question, c.text, around, ctx.doc_text):
+                    question, c.text, around, ctx.doc_text, at_most=None):
                 verdict = Verdict(False, "its article tells of another one")
             elif not verdict.ok and other_subject(question, c.text, around, ctx.doc_text):
                 elsewhere.add(c.passage.doc_id)

@@ -7,6 +7,7 @@ from rag.answering.constraints import (
     asks_a_name,
     check,
     counted,
+    event_unsaid,
     figures,
     halves,
     has_count,
@@ -19,6 +20,7 @@ from rag.answering.constraints import (
     ordinal_mismatch,
     other_subject,
     quarters,
+    rare_names,
     restates,
     says_not_told,
     states_figure,
@@ -688,3 +690,29 @@ def test_who_is_answered_by_a_surname_its_article_writes_only_as_a_name():
     lead = "Sunak was the only leadership hopeful to secure the support of 100 members."
     assert names_someone(q, lead, f"{lead} He will become prime minister.")
     assert not names_someone(q, "Markets rose on the news.", "Markets rose. The markets fell.")
+
+
+def test_a_sentence_about_another_event_of_the_series_does_not_answer():
+    q = "Who won the LIV Golf Invitational Bangkok?"
+    season = ("Dustin Johnson has enough points to secure the season-long LIV Golf individual "
+              "championship, officials announced Monday.")
+    article = f"{season} On Sunday, Johnson finished 16th at the LIV Golf Invitational Bangkok."
+    assert event_unsaid(q, season, "", article) == "LIV Golf Invitational Bangkok"
+    verdict = check(q, season, "", article, "2022-10-10")
+    assert not verdict.ok and "Bangkok" in verdict.reason
+    # said by the sentence or a neighbour: it speaks of that one
+    assert not event_unsaid(q, season, "It was in Bangkok.", article)
+    # a name that only qualifies the asked noun is not what the answer must say
+    q = "Which Ivy League university admitted sending inaccurate data?"
+    columbia = "Columbia University admitted that it sent inaccurate data to the magazine."
+    assert not event_unsaid(q, columbia, "", f"{columbia} It is an Ivy League school.")
+
+
+def test_an_article_known_to_tell_of_another_one_must_name_the_asked_one():
+    q = "How much did Ireland's regulator fine TikTok?"
+    fine = "It does contain a fine of 405 million euro, said Ireland's regulator."
+    article = f"{fine} Instagram will appeal. Instagram said so. Instagram disagreed."
+    # An article that never names TikTok tells nothing by itself (it may say "the app") ...
+    assert rare_names(q, fine, "", article) == []
+    # ... but one already known to be about Instagram does.
+    assert rare_names(q, fine, "", article, at_most=None) == ["TikTok"]

@@ -783,6 +783,28 @@ _ROMAN = {"I": "1", "V": "5", "X": "10", "1": "I", "5": "V", "10": "X"}
 _TAGGED = re.compile(r"(?<![.?!] )\b([A-Z][a-z]+) ([A-Z]|\d{1,3})\b(?![\w’'.,:%-]*\w)")
 
 
+# "in Houston", "in Kansas": a place the question asks within (a capitalised word after "in").
+_IN_PLACE = re.compile(r"\bin ([A-Z][a-z]+(?: [A-Z][a-z]+)*)\b(?![’'-])")
+
+
+def unnamed_place(question: str, article_text: str) -> str:
+    """A place the asking sentence asks within ("the most-searched costume in Houston") that
+    the text never names, in any of its forms: that place, else "". Half the question's names
+    may be missing before ``check`` refuses; a place that bounds what is asked may not."""
+    text = article_text.lower()
+    for m in _IN_PLACE.finditer(_asking(question)):
+        place = m.group(1)
+        if place.lower() in _NOT_NAMES or place.lower() in MONTHS:
+            continue
+        # "Floridians", "Texan": a place's people name it too
+        if not any(re.search(rf"\b{re.escape(p[:max(4, len(p) - 1)])}", text)
+                   for p in _name_parts(place.lower())):
+            also = named_otherwise(f"in {place}", article_text)  # "UK" for United Kingdom
+            if not all(w in also for w in place.lower().split()):
+                return place
+    return ""
+
+
 def names_someone(question: str, sentence: str, article_text: str = "") -> bool:
     """Whether ``sentence`` names someone the question does not: a name of two words or more
     ("Bernard Arnault"), one after a title ("Gov. DeSantis"), or a word its article never
@@ -968,6 +990,9 @@ def check(question: str, sentence: str, around: str, article_text: str,
         # Only the passages retrieved are known here, not the whole article: say so.
         return Verdict(False, "the passages read of its article do not name "
                               f"{', '.join(sorted(missing))}")
+    place = unnamed_place(question, f"{near} {article_text}")
+    if place:
+        return Verdict(False, f"the passages read of its article do not name {place}")
     unnamed = unnamed_runs(question, f"{near} {article_text}")
     if unnamed:
         return Verdict(False, "the passages read of its article do not name "

@@ -7,6 +7,7 @@ from rag.answering.constraints import (
     asks_a_name,
     check,
     counted,
+    unnamed_place,
     event_unsaid,
     figures,
     halves,
@@ -716,3 +717,16 @@ def test_an_article_known_to_tell_of_another_one_must_name_the_asked_one():
     assert rare_names(q, fine, "", article) == []
     # ... but one already known to be about Instagram does.
     assert rare_names(q, fine, "", article, at_most=None) == ["TikTok"]
+
+
+def test_a_place_the_question_asks_within_must_be_named():
+    q = "What was the most-searched Halloween costume in Houston in 2022?"
+    text = "Google released the most-searched Halloween costumes of 2022 by state."
+    assert unnamed_place(q, text) == "Houston"
+    assert not check(q, text, "", text, "2022-10-20").ok
+    assert unnamed_place(q, text + " In Houston, it was a witch.") == ""
+    # named otherwise: its people, another name of a country
+    assert unnamed_place("How many died in Florida?", "Floridians mourned.") == ""
+    assert unnamed_place("How many died in United Kingdom?", "Britain mourned.") == ""
+    # a month or a function word is no place
+    assert unnamed_place("What happened in June?", "It rained.") == ""

@@ -199,7 +199,7 @@ class ExtractiveAnswerer:
         ``sure`` of.
         Else a "related" Answer (a sentence about September does not answer a question about
         October)."""
-        from .constraints import Verdict, check, other_subject, rare_names
+        from .constraints import Verdict, check, other_subject, rare_names, says_not_told
         from .reader import sentence_contexts
 
         ok = [c for c in cands if c.score >= (self.floor() if rescue else self.threshold())] \
@@ -207,7 +207,18 @@ class ExtractiveAnswerer:
         ok = [c for c in ok if c.pick >= self.settings.fallback_ratio * ok[0].pick]
         why = ""
         elsewhere: set[str] = set()  # articles about another one than the question names
+        # When the sentence closest to the question says that what is asked is not known
+        # ("LinkedIn does not disclose an estimate for the total number ..."), a sentence of
+        # its article that matches the question less does not answer it. (Not a lesser
+        # one: "North Korea has not revealed how many infections ..." is about another
+        # figure than the death toll its article gives.)
+        closest = max(ok, key=lambda c: c.score)
+        unknown = {closest.passage.doc_id: closest.score} if says_not_told(closest.text) \
+            else {}
         for c, ctx in zip(ok, sentence_contexts(passages, ok), strict=True):
+            if c.score < unknown.get(c.passage.doc_id, -1.0):
+                why = why or "the article says it is not known"
+                continue
             # The sentence before counts only where it would lead the answer.
             ante = antecedent(c, question)
             around = f"{ctx.before} {ctx.after}"

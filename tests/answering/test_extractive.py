@@ -40,6 +40,11 @@ ARTICLES = [
              "Ireland's Data Protection Commission. Instagram said it disagreed with how the "
              "fine was calculated. Instagram plans to appeal. The regulator has also opened "
              "an inquiry into TikTok."},
+    {"id": "fakes", "date": "2022-10-26", "source": "cnn.com", "title": "LinkedIn fakes",
+     "text": "LinkedIn says it already removes 96% of fake accounts using automated defenses. "
+             "In the second half of 2021, the company removed 11.9 million fake accounts at "
+             "registration. (LinkedIn does not disclose an estimate for the total number of "
+             "fake accounts on its platform.) Scammers use them to reach job seekers."},
 ]
 SHOW_Q = "Which wildly popular show was recently green lit for a new season?"
 
@@ -150,3 +155,16 @@ def test_an_article_about_another_one_does_not_answer_for_the_one_asked(bot):
     right = bot.ask(asked.format("Instagram"))
     assert right.status == "answered"
     assert "405 million" in right.citations[0].quote
+
+
+def test_the_closest_sentence_saying_it_is_not_known_is_not_overruled(bot):
+    # The sentence closest to the question says the total is not disclosed: the count of
+    # accounts removed at registration does not answer in its place.
+    answer = bot.ask("How many fake accounts does LinkedIn estimate exist on its platform in "
+                     "total?")
+    assert answer.status == "related" and answer.abstained, answer.text
+    assert "does not disclose" in answer.text
+    # asked what the article does say, it answers
+    answer = bot.ask("How many fake accounts did LinkedIn remove at registration in the "
+                     "second half of 2021?")
+    assert answer.status == "answered" and "11.9 million" in answer.citations[0].quote

@@ -657,6 +657,20 @@ def _name_spans(text: str) -> list[list[str]]:
 _ATTRIBUTIVE = re.compile(r"\b(\d[\d,.]*)-([a-z]+)\b")
 
 
+_NOT_UNITS = frozenset("for to of and or in on by per from".split())
+
+
+def states_with_unit(text: str, digits: str, unit: str) -> bool:
+    """Does ``text`` give the figure with its unit ("10-year", "10 years", "ten-year",
+    "magnitude 7.0")?"""
+    forms = [re.escape(digits)]
+    if digits.isdigit() and int(digits) < len(_SMALL):
+        forms.append(_SMALL[int(digits)])
+    n = "(?:" + "|".join(forms) + ")"
+    u = re.escape(unit.rstrip("s"))
+    return re.search(rf"(?<![\d.]){n}[- ]{u}s?\b|\b{u}s?[- ]{n}(?![\d.])", text, re.I) is not None
+
+
 def figure_mismatch(question: str, sentence: str) -> str:
     """A thing the question tells by a figure ("the 185-pound Burmese python") that the
     sentence gives with another figure of the same unit only ("a 215-pound ... python"): that
@@ -1000,6 +1014,15 @@ def check(question: str, sentence: str, around: str, article_text: str,
     missing = [written for written, digits, ordinal, scale in figures(question)
                if not states_figure(f"{near} {article_text}", digits, ordinal, scale)]
     if missing:
+        return Verdict(False, "the passages read of its article do not give "
+                              f"{', '.join(missing)}")
+    asking = _asking(question)
+    missing = [m.group(0) for m in _ATTRIBUTIVE.finditer(asking)
+               if not _APPROX.search(asking[:m.start()])
+               and m.group(2) not in _NOT_UNITS  # "a 20-for-1 stock split"
+               and not states_with_unit(f"{near} {article_text}", m.group(1), m.group(2))]
+    if missing:
+        # "a 10-year deal": a "10" elsewhere in the article (a list's "10.") is not it
         return Verdict(False, "the passages read of its article do not give "
                               f"{', '.join(missing)}")
     if says_not_told(sentence):

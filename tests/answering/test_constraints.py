@@ -24,6 +24,7 @@ from rag.answering.constraints import (
     restates,
     says_not_told,
     states_figure,
+    states_with_unit,
     unnamed_place,
     unnamed_runs,
     years,
@@ -730,3 +731,21 @@ def test_a_place_the_question_asks_within_must_be_named():
     assert unnamed_place("How many died in United Kingdom?", "Britain mourned.") == ""
     # a month or a function word is no place
     assert unnamed_place("What happened in June?", "It rained.") == ""
+
+
+def test_a_figure_with_its_unit_is_found_with_that_unit():
+    assert states_with_unit("signed a 10-year deal", "10", "year")
+    assert states_with_unit("a ten-year deal", "10", "year")
+    assert states_with_unit("for 10 years", "10", "year")
+    assert states_with_unit("a magnitude 7.0 quake", "7.0", "magnitude")
+    assert not states_with_unit("9. AirTran Airways 10. WWE", "10", "year")
+    q = "Which streaming service signed a 10-year deal with the WWE?"
+    wwe = "The WWF in 2002 changed its name to World Wrestling Entertainment, and finally WWE."
+    article = f"{wwe} 9. AirTran Airways 10. Kentucky Fried Chicken"
+    verdict = check(q, wwe, "", article, "2022-06-01")
+    assert not verdict.ok and "10-year" in verdict.reason
+    assert check(q, "Netflix signed a 10-year deal with WWE.", "", article, "2024-01-23").ok
+    # "a 20-for-1 stock split" has no unit
+    split = "Alphabet's 20-for-1 stock split took effect, making Google's shares cheaper."
+    assert check("Which company's stock became cheaper after a 20-for-1 stock split?", split,
+                 "", split, "2022-07-18").ok

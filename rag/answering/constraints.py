@@ -578,6 +578,33 @@ _NOT_TOLD = re.compile(
     r"|any (?:details|figures|numbers))\b", re.I)
 
 
+# "Apple is expected to show off ...": what is to come, not what happened.
+_EXPECTED = re.compile(r"\b(?:is|are|was|were|been)\s+(?:widely\s+)?(?:expected|set|scheduled"
+                       r"|slated|poised|due|likely)\s+to\b|\bplans?\s+to\b", re.I)
+# The asking verb in the past: "Apple unveiled which ...", "What did X announce" is not caught
+# (its verb is not in the past form).
+_PAST_VERB = re.compile(rf"\b({_IRREGULAR}|[a-z]{{3,}}ed)\b")
+
+
+def only_expected(question: str, sentence: str) -> str:
+    """A question about what happened ("Apple unveiled which new feature ...?") and a sentence
+    that tells only what was expected ("Apple is expected to show off iOS 16"), without the
+    question's verb in the past: that verb, else ""."""
+    if not _EXPECTED.search(sentence):
+        return ""
+    asking = _asking(question)
+    for m in _PAST_VERB.finditer(asking):
+        verb = m.group(1)
+        if asking[:m.start()].rstrip().lower().endswith(("has", "have", "had", "was", "were",
+                                                         "is", "are", "be", "been")):
+            continue  # "was expected", "has named": a passive or a perfect, not the event
+        stem = verb[:-2] if verb.endswith("ed") else verb
+        if not re.search(rf"\b{re.escape(stem[:max(4, len(stem) - 1)])}", sentence, re.I):
+            return verb
+        return ""
+    return ""
+
+
 def says_not_told(sentence: str) -> bool:
     return bool(_NOT_TOLD.search(sentence))
 
@@ -1027,6 +1054,9 @@ def check(question: str, sentence: str, around: str, article_text: str,
                               f"{', '.join(missing)}")
     if says_not_told(sentence):
         return Verdict(False, "the article says it is not known")
+    done = only_expected(question, sentence)
+    if done:
+        return Verdict(False, f"it tells what was expected, not what was {done}")
     if restates(question, sentence):
         return Verdict(False, "it only repeats the question")
     other = ordinal_mismatch(question, sentence)

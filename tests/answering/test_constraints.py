@@ -17,6 +17,7 @@ from rag.answering.constraints import (
     names,
     names_someone,
     names_something,
+    only_expected,
     ordinal_mismatch,
     other_subject,
     quarters,
@@ -749,3 +750,17 @@ def test_a_figure_with_its_unit_is_found_with_that_unit():
     split = "Alphabet's 20-for-1 stock split took effect, making Google's shares cheaper."
     assert check("Which company's stock became cheaper after a 20-for-1 stock split?", split,
                  "", split, "2022-07-18").ok
+
+
+def test_what_was_expected_does_not_tell_what_happened():
+    q = "Apple unveiled which new feature at its Worldwide Developers Conference?"
+    expected = ("At its Worldwide Developers Conference, Apple is expected to show off its "
+                "latest operating system, iOS 16.")
+    assert only_expected(q, expected) == "unveiled"
+    verdict = check(q, expected, "", expected, "2022-06-06")
+    assert not verdict.ok and "expected" in verdict.reason
+    # the sentence tells that it happened too
+    assert not only_expected(q, "Apple unveiled iOS 16, as it was expected to.")
+    # a question about what is to come, or a passive, is not about an event that happened
+    assert not only_expected("When is Apple expected to show off iOS 16?", expected)
+    assert not only_expected("Which feature was expected at the conference?", expected)

@@ -453,6 +453,28 @@ _EARNINGS_Q = re.compile(r"^\W*what (?:was|were|is|are|will be) (?:[\w’'.&-]+ 
 _RATIO = re.compile(r"\b\w+-for-\w+\b|\b\d+\s*(?::|to)\s*\d+\b", re.I)
 
 
+# Which way money went: spent or paid out, against raised or taken in.
+_SPENT = re.compile(r"\b(?:spend|spends|spent|spending|pay|pays|paid|paying|cost|costs|costing"
+                    r"|bought|buy|buys|purchased?|invest|invested|donated?)\b", re.I)
+_RAISED = re.compile(r"\b(?:raise|raises|raised|raising|earn|earns|earned|earnings|collected"
+                     r"|fundraising|haul|revenue|took in|brought in|received)\b", re.I)
+
+
+def other_way(question: str, sentence: str) -> str:
+    """"How much did the PAC spend on ...?" and a sentence of money raised only ("has raised
+    more than $85 million"), or the other way round: how the sentence's money went, else
+    ""."""
+    asking = _asking(question)
+    spent, raised = bool(_SPENT.search(asking)), bool(_RAISED.search(asking))
+    if spent == raised:
+        return ""
+    if spent and _RAISED.search(sentence) and not _SPENT.search(sentence):
+        return "raised, not spent"
+    if raised and _SPENT.search(sentence) and not _RAISED.search(sentence):
+        return "spent, not raised"
+    return ""
+
+
 def kind_of_answer(question: str, sentence: str) -> Verdict:
     """Whether ``sentence`` holds an answer of the kind asked: an amount of money for "how
     much did it cost / pay / fine ...", a number of the counted thing for "how many X"
@@ -473,6 +495,9 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
             and not re.search(r"\bby how much\b", question, re.I):
         if not _MONEY.search(sentence):
             return Verdict(False, "it gives no amount of money")
+        way = other_way(question, sentence)
+        if way:
+            return Verdict(False, f"it tells of money {way}")
         return Verdict(True)
     if _COUNT_Q.search(question):
         sentence = _other_numbers(question, sentence)

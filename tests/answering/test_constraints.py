@@ -18,6 +18,7 @@ from rag.answering.constraints import (
     names_someone,
     names_something,
     only_expected,
+    other_way,
     ordinal_mismatch,
     other_subject,
     quarters,
@@ -764,3 +765,17 @@ def test_what_was_expected_does_not_tell_what_happened():
     # a question about what is to come, or a passive, is not about an event that happened
     assert not only_expected("When is Apple expected to show off iOS 16?", expected)
     assert not only_expected("Which feature was expected at the conference?", expected)
+
+
+def test_money_raised_does_not_say_money_spent():
+    q = "How much money did Donald Trump's leadership PAC spend on legal services in 2022?"
+    raised = "His Save America PAC has raised more than $85 million since the election."
+    assert other_way(q, raised) == "raised, not spent"
+    verdict = check(q, raised, "", f"{raised} in 2022", "2022-05-01")
+    assert not verdict.ok and "raised" in verdict.reason
+    assert not other_way(q, "The PAC spent $16 million on legal services in 2022.")
+    assert other_way("How much did the campaign raise in May?",
+                     "The campaign spent $3 million on ads.") == "spent, not raised"
+    # a question of both, or of neither, leaves the sentence alone
+    assert not other_way("How much did it raise and spend?", raised)
+    assert not other_way("How much is the prize worth?", raised)

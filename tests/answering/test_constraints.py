@@ -18,9 +18,9 @@ from rag.answering.constraints import (
     names_someone,
     names_something,
     only_expected,
-    other_way,
     ordinal_mismatch,
     other_subject,
+    other_way,
     quarters,
     rare_names,
     restates,
@@ -771,7 +771,7 @@ def test_money_raised_does_not_say_money_spent():
     q = "How much money did Donald Trump's leadership PAC spend on legal services in 2022?"
     raised = "His Save America PAC has raised more than $85 million since the election."
     assert other_way(q, raised) == "raised, not spent"
-    verdict = check(q, raised, "", f"{raised} in 2022", "2022-05-01")
+    verdict = check(q, raised, "", f"{raised} Donald Trump in 2022", "2022-05-01")
     assert not verdict.ok and "raised" in verdict.reason
     assert not other_way(q, "The PAC spent $16 million on legal services in 2022.")
     assert other_way("How much did the campaign raise in May?",

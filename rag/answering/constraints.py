@@ -611,6 +611,15 @@ _EXPECTED = re.compile(r"\b(?:is|are|was|were|been)\s+(?:widely\s+)?(?:expected|
 _PAST_VERB = re.compile(rf"\b({_IRREGULAR}|[a-z]{{3,}}ed)\b")
 
 
+# "for the second year in a row", "a third consecutive title": a run, which the answer tells
+# as one ("back-to-back", "again", "repeat").
+_IN_A_ROW = re.compile(r"\bin a row\b|\bconsecutive\b|\bstraight (?:year|season|time|game|"
+                       r"month|week|day|title|win)s?\b|\bback-to-back\b", re.I)
+_REPEAT = re.compile(r"\bin a row\b|\bconsecutive|\bstraight\b|\bback-to-back\b|\bagain\b"
+                     r"|\brepeat|\bsuccessive|\brunning\b|\bdefend|\bonce more\b|\bsecond time\b"
+                     r"|\b(?:two|three|four|five|2|3|4|5)-peat\b", re.I)
+
+
 def only_expected(question: str, sentence: str) -> str:
     """A question about what happened ("Apple unveiled which new feature ...?") and a sentence
     that tells only what was expected ("Apple is expected to show off iOS 16"), without the
@@ -1079,6 +1088,8 @@ def check(question: str, sentence: str, around: str, article_text: str,
                               f"{', '.join(missing)}")
     if says_not_told(sentence):
         return Verdict(False, "the article says it is not known")
+    if _IN_A_ROW.search(_asking(question)) and not _REPEAT.search(near):
+        return Verdict(False, "it does not tell of a run in a row")
     done = only_expected(question, sentence)
     if done:
         return Verdict(False, f"it tells what was expected, not what was {done}")

@@ -779,3 +779,17 @@ def test_money_raised_does_not_say_money_spent():
     # a question of both, or of neither, leaves the sentence alone
     assert not other_way("How much did it raise and spend?", raised)
     assert not other_way("How much is the prize worth?", raised)
+
+
+def test_a_run_in_a_row_is_told_as_one():
+    q = "Which NFL team won the Super Bowl for the second year in a row?"
+    once = ("With the Super Bowl win with Tampa Bay, Brady joined Peyton Manning as the only "
+            "quarterbacks in NFL history to win a Super Bowl with multiple teams.")
+    verdict = check(q, once, "", once, "2021-02-08")
+    assert not verdict.ok and "in a row" in verdict.reason
+    twice = "The Kansas City Chiefs won the Super Bowl again, the first back-to-back champions."
+    assert check(q, twice, "", twice, "2024-02-12").ok
+    # said in a quiz's preamble, the run is not what is asked
+    q = "Rents hit a record high for the 17th month in a row. Which city saw the biggest rise?"
+    miami = "Miami saw the biggest increase in rents, up 30%."
+    assert check(q, miami, "", miami, "2022-08-20").ok

@@ -791,5 +791,5 @@ def test_a_run_in_a_row_is_told_as_one():
     assert check(q, twice, "", twice, "2024-02-12").ok
     # said in a quiz's preamble, the run is not what is asked
     q = "Rents hit a record high for the 17th month in a row. Which city saw the biggest rise?"
-    miami = "Miami saw the biggest increase in rents, up 30%."
+    miami = "Miami saw the biggest increase in rents, up 30%, as rents rose a 17th month."
     assert check(q, miami, "", miami, "2022-08-20").ok

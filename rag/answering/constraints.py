@@ -138,6 +138,11 @@ _YEAR_OF = re.compile(r"\b(?:in|during|for|throughout)\s+(?:early\s+|late\s+|mid
                       r"(1[89]\d\d|20\d\d)\b(?![-–/]\d)", re.I)
 
 
+# "from 2008 to 2018", "between 2018 and 2021": the years a fact spans.
+_SPAN_YEARS = re.compile(r"\b(?:from|between)\s+(1[89]\d\d|20\d\d)\s+(?:to|and|through|until)\s+"
+                         r"(?:1[89]\d\d|20\d\d)\b", re.I)
+
+
 def years_of(text: str) -> set[str]:
     return set(_YEAR_OF.findall(text))
 
@@ -620,6 +625,29 @@ _REPEAT = re.compile(r"\bin a row\b|\bconsecutive|\bstraight\b|\bback-to-back\b|
                      r"|\b(?:two|three|four|five|2|3|4|5)-peat\b", re.I)
 
 
+# Which way a figure went.
+_FELL = re.compile(r"\b(?:decreas\w*|fell|fall|falls|falling|dropped|drops?|dropping|declin\w*"
+                   r"|dip|dips|dipped|plunged?|plunging|slid|slump\w*|tumbled?|sank|cheaper|lower"
+                   r"|cuts?|cutting|shrank|shrunk|eased|down)\b", re.I)
+_ROSE = re.compile(r"\b(?:increas\w*|rose|rise|rises|rising|risen|jumped|jumps?|climb\w*|soar\w*"
+                   r"|spiked?|surged?|surging|grew|grow|growing|gained?|higher|more expensive"
+                   r"|leap\w*|hikes?|hiked|up)\b", re.I)
+
+
+def other_direction(question: str, sentence: str) -> str:
+    """"Which food item decreased the most in price?" and a sentence that tells only of a rise
+    ("rose 1.4% in February"), or the other way round: "rise, not a fall", else ""."""
+    asking = _asking(question)
+    fell, rose = bool(_FELL.search(asking)), bool(_ROSE.search(asking))
+    if fell == rose:
+        return ""
+    if fell and _ROSE.search(sentence) and not _FELL.search(sentence):
+        return "rise, not a fall"
+    if rose and _FELL.search(sentence) and not _ROSE.search(sentence):
+        return "fall, not a rise"
+    return ""
+
+
 def only_expected(question: str, sentence: str) -> str:
     """A question about what happened ("Apple unveiled which new feature ...?") and a sentence
     that tells only what was expected ("Apple is expected to show off iOS 16"), without the
@@ -1018,6 +1046,13 @@ def check(question: str, sentence: str, around: str, article_text: str,
             return Verdict(False, f"it speaks of {', '.join(sorted(sm))}, not "
                                   f"{', '.join(sorted(qm))}")
     qy = years(question)
+    if qm and not qy and article_date[:4] and not months(near):
+        # "from February to March" of the article's days, and a sentence of other years only
+        # ("changes in the consumer price index from 2008 to 2018")
+        said = years_of(sentence) | set(_SPAN_YEARS.findall(sentence))
+        if said and article_date[:4] not in said and not years(sentence) & {article_date[:4]}:
+            return Verdict(False, f"it speaks of {', '.join(sorted(said))}, not "
+                                  f"{', '.join(sorted(qm))}")
     if qy:
         known = years(near) | years(article_text) | ({article_date[:4]} if article_date else set())
         if not (qy & known):
@@ -1090,6 +1125,9 @@ def check(question: str, sentence: str, around: str, article_text: str,
         return Verdict(False, "the article says it is not known")
     if _IN_A_ROW.search(_asking(question)) and not _REPEAT.search(near):
         return Verdict(False, "it does not tell of a run in a row")
+    way = other_direction(question, sentence)
+    if way:
+        return Verdict(False, f"it tells of a {way}")
     done = only_expected(question, sentence)
     if done:
         return Verdict(False, f"it tells what was expected, not what was {done}")

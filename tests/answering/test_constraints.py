@@ -19,6 +19,7 @@ from rag.answering.constraints import (
     names_something,
     only_expected,
     ordinal_mismatch,
+    other_direction,
     other_subject,
     other_way,
     quarters,
@@ -793,3 +794,29 @@ def test_a_run_in_a_row_is_told_as_one():
     q = "Rents hit a record high for the 17th month in a row. Which city saw the biggest rise?"
     miami = "Miami saw the biggest increase in rents, up 30%, as rents rose a 17th month."
     assert check(q, miami, "", miami, "2022-08-20").ok
+
+
+def test_a_rise_does_not_tell_what_fell():
+    q = ("Consumers see a dip in grocery prices. Which food item decreased the most in price "
+         "from February to March?")
+    rose = "Food at home got more expensive and rose 1.4% in February."
+    assert other_direction(q, rose) == "rise, not a fall"
+    verdict = check(q, rose, "", rose, "2023-03-14")
+    assert not verdict.ok and "rise" in verdict.reason
+    assert other_direction(q, "Grocery prices took the biggest monthly leap in April.")
+    assert not other_direction(q, "Eggs fell 10.9% from February to March.")
+    assert other_direction("Which stock rose the most?", "Shares of Meta fell 5%.") \
+        == "fall, not a rise"
+    # a question of neither, or of both, leaves the sentence alone
+    assert not other_direction("Which food item was most popular?", rose)
+    assert not other_direction("Did prices rise or fall?", rose)
+
+
+def test_a_question_of_months_is_not_answered_by_a_span_of_other_years():
+    q = "Which food item decreased the most in price from February to March?"
+    old = ("To find the groceries whose prices fell the most, analysts compared the consumer "
+           "price index from 2008 to 2018.")
+    verdict = check(q, old, "", old, "2023-04-12")
+    assert not verdict.ok and "2008" in verdict.reason
+    now = "Eggs fell the most in price in 2023, down 10.9%."
+    assert check(q, now, "", now, "2023-04-12").ok

@@ -611,6 +611,12 @@ _NOT_TOLD = re.compile(
 # "Apple is expected to show off ...": what is to come, not what happened.
 _EXPECTED = re.compile(r"\b(?:is|are|was|were|been)\s+(?:widely\s+)?(?:expected|set|scheduled"
                        r"|slated|poised|due|likely)\s+to\b|\bplans?\s+to\b", re.I)
+# "will" tells only what is to come when nothing in the sentence happened already: not
+# "Petro will become Colombia's first leftist leader, after winning ...", nor "TikTok said it
+# will ...".
+_TOLD_DONE = re.compile(rf"\b(?:{_IRREGULAR}|said|says|(?!(?:hundred|need|speed|feed|seed|"
+                        r"shed|bred|indeed|exceed|proceed|succeed)\b)[a-z]{3,}ed)\b"
+                        r"|\bafter\s+\w+ing\b", re.I)
 # The asking verb in the past: "Apple unveiled which ...", "What did X announce" is not caught
 # (its verb is not in the past form).
 _PAST_VERB = re.compile(rf"\b({_IRREGULAR}|[a-z]{{3,}}ed)\b")
@@ -652,13 +658,15 @@ def only_expected(question: str, sentence: str) -> str:
     """A question about what happened ("Apple unveiled which new feature ...?") and a sentence
     that tells only what was expected ("Apple is expected to show off iOS 16"), without the
     question's verb in the past: that verb, else ""."""
-    if not _EXPECTED.search(sentence):
+    if not (_EXPECTED.search(sentence) or re.search(r"\bwill\b", sentence, re.I)
+            and not _TOLD_DONE.search(sentence)):
         return ""
     asking = _asking(question)
     for m in _PAST_VERB.finditer(asking):
         verb = m.group(1)
-        if asking[:m.start()].rstrip().lower().endswith(("has", "have", "had", "was", "were",
-                                                         "is", "are", "be", "been")):
+        before = asking[:m.start()].split()
+        if before and before[-1].lower() in ("has", "have", "had", "was", "were", "is", "are",
+                                             "be", "been"):
             continue  # "was expected", "has named": a passive or a perfect, not the event
         stem = verb[:-2] if verb.endswith("ed") else verb
         if not re.search(rf"\b{re.escape(stem[:max(4, len(stem) - 1)])}", sentence, re.I):
@@ -756,8 +764,10 @@ def states_with_unit(text: str, digits: str, unit: str) -> bool:
     if digits.isdigit() and int(digits) < len(_SMALL):
         forms.append(_SMALL[int(digits)])
     n = "(?:" + "|".join(forms) + ")"
-    u = re.escape(unit.rstrip("s"))
-    return re.search(rf"(?<![\d.]){n}[- ]{u}s?\b|\b{u}s?[- ]{n}(?![\d.])", text, re.I) is not None
+    # "12-sandwich": "12 sandwiches"; "10-story": "10 stories"
+    u = re.escape(unit[:-1] if unit.endswith(("s", "y")) else unit)
+    return re.search(rf"(?<![\d.]){n}[- ]{u}\w{{0,3}}\b|\b{u}\w{{0,3}}[- ]{n}(?![\d.])", text,
+                     re.I) is not None
 
 
 def figure_mismatch(question: str, sentence: str) -> str:

@@ -742,6 +742,8 @@ def test_a_figure_with_its_unit_is_found_with_that_unit():
     assert states_with_unit("for 10 years", "10", "year")
     assert states_with_unit("a magnitude 7.0 quake", "7.0", "magnitude")
     assert not states_with_unit("9. AirTran Airways 10. WWE", "10", "year")
+    assert states_with_unit("a menu of 12 sandwiches", "12", "sandwich")
+    assert states_with_unit("a tower of 10 stories", "10", "story")
     q = "Which streaming service signed a 10-year deal with the WWE?"
     wwe = "The WWF in 2002 changed its name to World Wrestling Entertainment, and finally WWE."
     article = f"{wwe} 9. AirTran Airways 10. Kentucky Fried Chicken"
@@ -766,6 +768,17 @@ def test_what_was_expected_does_not_tell_what_happened():
     # a question about what is to come, or a passive, is not about an event that happened
     assert not only_expected("When is Apple expected to show off iOS 16?", expected)
     assert not only_expected("Which feature was expected at the conference?", expected)
+    # "will" alone tells what is to come, unless something in the sentence happened already
+    q = "Which team won the 2022 NHL Stanley Cup Finals?"
+    assert only_expected(q, "Tampa Bay will cement its place with a third consecutive title.")
+    assert not only_expected("What country elected its first leftist leader this week?",
+                             "Gustavo Petro will become Colombia's first leftist leader, after "
+                             "winning the presidential race on Sunday.")
+    assert not only_expected("Which platform banned political ads this week?",
+                             "TikTok said it will ban political ads.")
+    # a name that ends in "is" is no "is" before the verb
+    assert only_expected("Ron deSantis announced his bid on which platform?",
+                         "Gov. Ron DeSantis will win reelection.") == "announced"
 
 
 def test_money_raised_does_not_say_money_spent():

@@ -640,17 +640,28 @@ _ROSE = re.compile(r"\b(?:increas\w*|rose|rise|rises|rising|risen|jumped|jumps?|
                    r"|leap\w*|hikes?|hiked|up)\b", re.I)
 
 
+# Which way a vote or a ruling went.
+_REJECTED = re.compile(r"\b(?:struck down|strike down|rejected?|rejects|voted down|vote down"
+                       r"|defeated|vetoed|overturned|overturn|blocked)\b", re.I)
+_APPROVED = re.compile(r"\b(?:approved?|approves|passed|green-?lit|ratified|upheld|upholds"
+                       r"|enshrin\w*|endorsed|adopted|backed)\b", re.I)
+
+
 def other_direction(question: str, sentence: str) -> str:
     """"Which food item decreased the most in price?" and a sentence that tells only of a rise
-    ("rose 1.4% in February"), or the other way round: "rise, not a fall", else ""."""
+    ("rose 1.4% in February"), or the other way round: "rise, not a fall"; likewise a
+    rejection asked ("struck down a proposed amendment") and an approval told ("green-lit
+    constitutional amendments"). Else ""."""
     asking = _asking(question)
-    fell, rose = bool(_FELL.search(asking)), bool(_ROSE.search(asking))
-    if fell == rose:
-        return ""
-    if fell and _ROSE.search(sentence) and not _FELL.search(sentence):
-        return "rise, not a fall"
-    if rose and _FELL.search(sentence) and not _ROSE.search(sentence):
-        return "fall, not a rise"
+    for down, up, names in ((_FELL, _ROSE, ("fall", "rise")),
+                            (_REJECTED, _APPROVED, ("rejection", "approval"))):
+        asked_down, asked_up = bool(down.search(asking)), bool(up.search(asking))
+        if asked_down == asked_up:
+            continue
+        if asked_down and up.search(sentence) and not down.search(sentence):
+            return f"{names[1]}, not a {names[0]}"
+        if asked_up and down.search(sentence) and not up.search(sentence):
+            return f"{names[0]}, not a {names[1]}"
     return ""
 
 

@@ -820,6 +820,12 @@ def test_a_rise_does_not_tell_what_fell():
     assert not other_direction(q, "Eggs fell 10.9% from February to March.")
     assert other_direction("Which stock rose the most?", "Shares of Meta fell 5%.") \
         == "fall, not a rise"
+    # a vote or a ruling: a rejection asked, an approval told
+    q = ("Primary voters in which state struck down a proposed amendment that would have "
+         "outlawed abortion?")
+    assert other_direction(q, "Voters in California and Vermont also green-lit amendments "
+                              "enshrining abortion rights.") == "approval, not a rejection"
+    assert not other_direction(q, "Kansas voters rejected a proposed amendment.")
     # a question of neither, or of both, leaves the sentence alone
     assert not other_direction("Which food item was most popular?", rose)
     assert not other_direction("Did prices rise or fall?", rose)

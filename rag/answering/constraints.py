@@ -698,6 +698,11 @@ _ORD_NOUN = re.compile(rf"\b{_ORD}\s+(\w+)", re.I)
 _ORD_WORD = re.compile(rf"\b{_ORD}\b")
 
 
+_FIRST_OF = re.compile(r"\b(?:its|their|his|her|the) (?:first|1st)(?:-ever)? ((?:[a-z-]+ ){0,1}"
+                       r"[a-z-]+)", re.I)
+_MANY = r"two|three|four|five|six|seven|eight|nine|ten|[2-9]|[1-9]\d"
+
+
 def ordinal_mismatch(question: str, sentence: str) -> str:
     """The thing the question asks of by its rank ("its second weekend", "the third
     quarter's", "for the second time") when the sentence gives it of another rank only ("its
@@ -720,6 +725,16 @@ def ordinal_mismatch(question: str, sentence: str) -> str:
         said = {_ORD_OF[w] for w in _ORD_WORD.findall(low)}
         if (given or final) and n not in said:
             return f"{_ORDINALS[min(given) - 1]} {noun}" if given else f"final {noun}"
+    # "its first championship title", and a sentence of some won before ("won three WNBA
+    # titles", "the last two Stanley Cups"): not the first
+    for m in _FIRST_OF.finditer(question):
+        if re.search(r"\b(?:first|1st)\b", low):
+            continue
+        for noun in m.group(1).lower().split():
+            stem = re.escape(noun.rstrip("s"))
+            many = re.search(rf"\b({_MANY})\s+(?:[\w’'-]+\s+){{0,2}}{stem}s\b", low)
+            if many and noun not in _NOT_UNITS:
+                return f"{many.group(1)} {noun}s"
     return ""
 
 

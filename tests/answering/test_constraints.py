@@ -839,3 +839,12 @@ def test_a_question_of_months_is_not_answered_by_a_span_of_other_years():
     assert not verdict.ok and "2008" in verdict.reason
     now = "Eggs fell the most in price in 2023, down 10.9%."
     assert check(q, now, "", now, "2023-04-12").ok
+
+
+def test_a_sentence_of_several_won_does_not_tell_the_first():
+    q = "Which WNBA team recently won its first championship title?"
+    mercury = "When the Phoenix Mercury won three WNBA titles in eight years, a fourth seemed near."
+    assert ordinal_mismatch(q, mercury) == "three titles"
+    assert not check(q, mercury, "", mercury, "2022-09-19").ok
+    assert not ordinal_mismatch(q, "The Las Vegas Aces won their first WNBA title.")
+    assert not ordinal_mismatch(q, "The Aces beat the Sun in four games.")

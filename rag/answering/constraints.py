@@ -610,7 +610,9 @@ _NOT_TOLD = re.compile(
 
 # "Apple is expected to show off ...": what is to come, not what happened.
 _EXPECTED = re.compile(r"\b(?:is|are|was|were|been)\s+(?:widely\s+)?(?:expected|set|scheduled"
-                       r"|slated|poised|due|likely)\s+to\b|\bplans?\s+to\b", re.I)
+                       r"|slated|poised|due|likely)\s+to\b|\bplans?\s+to\b"
+                       # "They expect Twitter and other platforms to follow ..."
+                       r"|\b(?:expect|expects)\s+(?:[\w’'-]+\s+){0,6}?to\s", re.I)
 # "will" tells only what is to come when nothing in the sentence happened already: not
 # "Petro will become Colombia's first leftist leader, after winning ...", nor "TikTok said it
 # will ...".

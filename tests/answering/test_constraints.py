@@ -776,6 +776,9 @@ def test_what_was_expected_does_not_tell_what_happened():
                              "winning the presidential race on Sunday.")
     assert not only_expected("Which platform banned political ads this week?",
                              "TikTok said it will ban political ads.")
+    assert only_expected("Which social media platform banned political fundraising?",
+                         "They expect Twitter and other social media platforms to follow "
+                         "Facebook's lead and maintain their bans on Trump.") == "banned"
     # a name that ends in "is" is no "is" before the verb
     assert only_expected("Ron deSantis announced his bid on which platform?",
                          "Gov. Ron DeSantis will win reelection.") == "announced"

@@ -465,19 +465,26 @@ _RAISED = re.compile(r"\b(?:raise|raises|raised|raising|earn|earns|earned|earnin
                      r"|fundraising|haul|revenue|took in|brought in|received)\b", re.I)
 
 
+def _opposite(asking: str, sentence: str, one: re.Pattern, other: re.Pattern) -> int:
+    """1 when ``asking`` says ``one`` way only and ``sentence`` the ``other`` only, -1 the
+    other way round, else 0."""
+    asked_one, asked_other = bool(one.search(asking)), bool(other.search(asking))
+    if asked_one == asked_other:
+        return 0
+    told_one, told_other = bool(one.search(sentence)), bool(other.search(sentence))
+    if asked_one and told_other and not told_one:
+        return 1
+    if asked_other and told_one and not told_other:
+        return -1
+    return 0
+
+
 def other_way(question: str, sentence: str) -> str:
     """"How much did the PAC spend on ...?" and a sentence of money raised only ("has raised
     more than $85 million"), or the other way round: how the sentence's money went, else
     ""."""
-    asking = _asking(question)
-    spent, raised = bool(_SPENT.search(asking)), bool(_RAISED.search(asking))
-    if spent == raised:
-        return ""
-    if spent and _RAISED.search(sentence) and not _SPENT.search(sentence):
-        return "raised, not spent"
-    if raised and _SPENT.search(sentence) and not _RAISED.search(sentence):
-        return "spent, not raised"
-    return ""
+    way = _opposite(_asking(question), sentence, _SPENT, _RAISED)
+    return {1: "raised, not spent", -1: "spent, not raised"}.get(way, "")
 
 
 def kind_of_answer(question: str, sentence: str) -> Verdict:
@@ -655,15 +662,11 @@ def other_direction(question: str, sentence: str) -> str:
     rejection asked ("struck down a proposed amendment") and an approval told ("green-lit
     constitutional amendments"). Else ""."""
     asking = _asking(question)
-    for down, up, names in ((_FELL, _ROSE, ("fall", "rise")),
-                            (_REJECTED, _APPROVED, ("rejection", "approval"))):
-        asked_down, asked_up = bool(down.search(asking)), bool(up.search(asking))
-        if asked_down == asked_up:
-            continue
-        if asked_down and up.search(sentence) and not down.search(sentence):
-            return f"{names[1]}, not a {names[0]}"
-        if asked_up and down.search(sentence) and not up.search(sentence):
-            return f"{names[0]}, not a {names[1]}"
+    for down, up, (fall, rise) in ((_FELL, _ROSE, ("fall", "rise")),
+                                   (_REJECTED, _APPROVED, ("rejection", "approval"))):
+        way = _opposite(asking, sentence, down, up)
+        if way:
+            return f"{rise}, not a {fall}" if way == 1 else f"{fall}, not a {rise}"
     return ""
 
 
@@ -729,13 +732,15 @@ def ordinal_mismatch(question: str, sentence: str) -> str:
             return f"{_ORDINALS[min(given) - 1]} {noun}" if given else f"final {noun}"
     # "its first championship title", and a sentence of some won before ("won three WNBA
     # titles", "the last two Stanley Cups"): not the first
+    if re.search(r"\b(?:first|1st)\b", low):
+        return ""
     for m in _FIRST_OF.finditer(question):
-        if re.search(r"\b(?:first|1st)\b", low):
-            continue
         for noun in m.group(1).lower().split():
+            if noun in _NOT_UNITS:
+                continue
             stem = re.escape(noun.rstrip("s"))
             many = re.search(rf"\b({_MANY})\s+(?:[\w’'-]+\s+){{0,2}}{stem}s\b", low)
-            if many and noun not in _NOT_UNITS:
+            if many:
                 return f"{many.group(1)} {noun}s"
     return ""
 
@@ -1088,7 +1093,7 @@ def check(question: str, sentence: str, around: str, article_text: str,
         # "from February to March" of the article's days, and a sentence of other years only
         # ("changes in the consumer price index from 2008 to 2018")
         said = years_of(sentence) | set(_SPAN_YEARS.findall(sentence))
-        if said and article_date[:4] not in said and not years(sentence) & {article_date[:4]}:
+        if said and article_date[:4] not in years(sentence):
             return Verdict(False, f"it speaks of {', '.join(sorted(said))}, not "
                                   f"{', '.join(sorted(qm))}")
     if qy:
@@ -1161,7 +1166,7 @@ def check(question: str, sentence: str, around: str, article_text: str,
                               f"{', '.join(missing)}")
     if says_not_told(sentence):
         return Verdict(False, "the article says it is not known")
-    if _IN_A_ROW.search(_asking(question)) and not _REPEAT.search(near):
+    if _IN_A_ROW.search(asking) and not _REPEAT.search(near):
         return Verdict(False, "it does not tell of a run in a row")
     way = other_direction(question, sentence)
     if way:

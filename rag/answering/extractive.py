@@ -213,10 +213,10 @@ class ExtractiveAnswerer:
         # one: "North Korea has not revealed how many infections ..." is about another
         # figure than the death toll its article gives.)
         closest = max(ok, key=lambda c: c.score)
-        unknown = {closest.passage.doc_id: closest.score} if says_not_told(closest.text) \
-            else {}
+        not_told = says_not_told(closest.text)
         for c, ctx in zip(ok, sentence_contexts(passages, ok), strict=True):
-            if c.score < unknown.get(c.passage.doc_id, -1.0):
+            if not_told and c.passage.doc_id == closest.passage.doc_id \
+                    and c.score < closest.score:
                 why = why or "the article says it is not known"
                 continue
             # The sentence before counts only where it would lead the answer.

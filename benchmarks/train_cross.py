@@ -16,7 +16,8 @@ layers of each of its 6 layers, a linear head on the mean-pooled output; binary 
 per sentence plus half a listwise term (softmax over an ask's candidates, for asks with a
 positive); AdamW, learning rate 1e-3 with 30 warm-up steps and a linear decay; 6 asks (at most
 16 candidates each) per step; 2 passes over the asks (1.5 picked the answer sentence less
-often: benchmarks/README.md); seeds fixed, 2 torch threads.
+often: benchmarks/README.md); seeds fixed, 2 torch threads. ``--restatements`` adds each
+question's scene-setting sentences as negatives (tried at stop 32, not kept: benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -39,6 +40,26 @@ MAX_CANDIDATES = 16
 
 def _pairs(ask: dict) -> list[tuple[str, str]]:
     return [(ask["question"], c["text"]) for c in ask["contexts"]]
+
+
+def _examples(ask: dict, restatements: bool) -> tuple[list[tuple[str, str]], list[float]]:
+    """An ask's (question, sentence) pairs and labels, at most MAX_CANDIDATES. With
+    ``restatements``, the quiz's scene-setting sentences ("King Charles III became Britain's
+    new monarch ...") join as negatives: a long article restates them in its own words, and
+    the 200-character evidence passages never show such a sentence that does not answer."""
+    from rag.answering.constraints import _asking
+    from rag.text import sentences
+
+    pairs = _pairs(ask)
+    labels = [float(x) for x in ask["labels"]]
+    extra = []
+    if restatements:
+        asking = _asking(ask["question"])
+        head = ask["question"][:ask["question"].rfind(asking)].strip()
+        extra = [s for s in sentences(head) if len(s.split()) >= 4] if head else []
+    keep = MAX_CANDIDATES - len(extra)
+    return ([*pairs[:keep], *((ask["question"], s) for s in extra)],
+            [*labels[:keep], *(0.0 for _ in extra)])
 
 
 def train(args) -> int:
@@ -69,10 +90,10 @@ def train(args) -> int:
             pairs, labels, spans = [], [], []
             for k in order[i:i + ASKS_PER_STEP]:
                 a = asks[k]
-                some = _pairs(a)[:MAX_CANDIDATES]
+                some, ys = _examples(a, args.restatements)
                 spans.append((len(pairs), len(pairs) + len(some), a["negative"]))
                 pairs += some
-                labels += [float(x) for x in a["labels"][:MAX_CANDIDATES]]
+                labels += ys
             batch = tokenizer([q for q, _ in pairs], [s for _, s in pairs], padding=True,
                               truncation=True, max_length=128, return_tensors="pt")
             logits = model(**batch)
@@ -146,6 +167,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=Path("/tmp/reader-data"))
     ap.add_argument("--out", type=Path, default=WEIGHTS, help="the weights file (.npz)")
     ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--restatements", action="store_true",
+                    help="the questions' scene-setting sentences as negatives (train)")
     args = ap.parse_args(argv)
     if not (args.data / "q24.pkl").exists():
         print(f"no {args.data}/q24.pkl: run benchmarks/train_reader.py collect first",

@@ -358,14 +358,21 @@ def has_count(sentence: str, thing: str = "") -> bool:
         re.search(r"\ba couple\b", sentence, re.I))
 
 
+# Things news counts under other words: a utility's or a service's customers are "homes and
+# businesses", "households", "residences", "accounts".
+_COUNTED_AS = {"customer": ("customer", "home", "household", "residence", "business",
+                            "account", "subscriber")}
+
+
 def counts(sentence: str, thing: str) -> bool:
     """Whether a number in ``sentence`` counts ``thing``: the thing within the six words after
     it ("92 career receiving touchdowns", "12 of the 25 statuettes") or the eight before it
     ("car sales were off 20.7 pct to 286,771"). "Two Super Bowl records ... receiving yards"
     does not count yards, nor "a World Series game in 1953 and, two years later"."""
     words = sentence.lower().split()
-    return any(any(thing in x for x in words[max(0, i - 8):i + 7])
-               for i in _count_positions(words, thing) if not _counts_other(words, i, thing))
+    return any(any(any(t in x for x in words[max(0, i - 8):i + 7])
+                   for i in _count_positions(words, t) if not _counts_other(words, i, t))
+               for t in _COUNTED_AS.get(thing, (thing,)))
 
 
 _PHRASE_AFTER = frozenset("and or in at on from across since after before for with to by".split())
@@ -708,10 +715,24 @@ _FIRST_OF = re.compile(r"\b(?:its|their|his|her|the) (?:first|1st)(?:-ever)? ((?
 _MANY = r"two|three|four|five|six|seven|eight|nine|ten|[2-9]|[1-9]\d"
 
 
+# A superlative ranked below the top: "the seat second most likely to flip", "the
+# third-largest".
+_RANKED_SUPERLATIVE = re.compile(
+    rf"\b{_ORD}[\s-]+((?:most|least)\s+[\w’'-]+|[a-z]{{2,}}est)\b", re.I)
+
+
 def ordinal_mismatch(question: str, sentence: str) -> str:
     """The thing the question asks of by its rank ("its second weekend", "the third
     quarter's", "for the second time") when the sentence gives it of another rank only ("its
-    opening weekend", "the first episode"): that other rank, else ""."""
+    opening weekend", "the first episode"), or the superlative it asks of ("most likely to
+    flip") when the sentence ranks it below the top ("second most likely"): that other rank,
+    else ""."""
+    for m in _RANKED_SUPERLATIVE.finditer(sentence):
+        most = re.sub(r"\s+", " ", m.group(2).lower())
+        if _ORD_OF[m.group(1).lower()] > 1 and re.search(
+                rf"\b{re.escape(most)}\b", question, re.I) \
+                and not re.search(rf"\b{re.escape(m.group(1))}\b", question, re.I):
+            return f"{m.group(1).lower()} {most}"
     asked = [(_ORD_OF[m.group(1).lower()], m.group(2).lower())
              for m in _ORD_NOUN.finditer(question)]
     if not asked:

@@ -74,15 +74,25 @@ class CrossAnswerer(ExtractiveAnswerer):
         super().score(question, qvec, cands, boost_docs, as_of)
         s = self.settings
         top = sorted(cands, key=lambda c: c.pick, reverse=True)[:s.cross_candidates]
-        # A sentence without an answer of the asked kind (no number for "how many") does not
-        # overtake one with it: the hand-set check of the kind is exact where the
-        # cross-encoder only learned that a sentence on the topic often answers.
-        top = [c for c in top if c.typed == top[0].typed] if top else []
         if len(top) < 2:
             return
         logits = self.scorer.scores(question, [self._read(c) for c in top])
         for c, logit in zip(top, logits, strict=True):
             c.logit = float(logit)
+        if top[0].typed:
+            # A sentence without an answer of the asked kind (no number for "how many") does
+            # not overtake one with it: the hand-set check of the kind is exact where the
+            # cross-encoder only learned that a sentence on the topic often answers.
+            top = [c for c in top if c.typed]
+        else:
+            # Led by one without it ("Charles has become Britain's new King ..." for who is
+            # next in line), one with it joins the reordering when the cross-encoder reads it
+            # as the better answer; the others keep their places.
+            ahead = max(c.logit for c in top if not c.typed)
+            top = [c for c in top if not c.typed or c.logit > ahead]
+        if len(top) < 2:
+            return
+        logits = [c.logit for c in top]
         order = blend_order([c.pick for c in top], logits, s.cross_weight)
         # The blend decides the order; the selection scores keep their scale (the read-again
         # sentences take the same values in the new order), so that the composition's ratios

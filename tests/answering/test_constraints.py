@@ -240,6 +240,15 @@ def test_a_sentence_about_the_first_of_something_does_not_answer_for_the_second(
     assert ordinal_mismatch(second, "Its premiere episode drew 10 million viewers.") == \
         "first episode"
     assert not ordinal_mismatch(second, "The second and last episode drew 9 million viewers.")
+    # a superlative ranked below the top does not answer the superlative asked
+    flip = "Which US Senate seat is most likely to flip in the midterm elections?"
+    assert ordinal_mismatch(flip, "Nevada remains the seat second most likely to flip.") == \
+        "second most likely"
+    assert not ordinal_mismatch(flip, "Pennsylvania remains the seat most likely to flip.")
+    assert ordinal_mismatch("What is the largest city in Texas?",
+                            "Dallas is the third-largest city in Texas.") == "third largest"
+    assert not ordinal_mismatch("What is the third-largest city in Texas?",
+                                "Dallas is the third-largest city in Texas.")
     assert not ordinal_mismatch("How many watched the final episode?",
                                 "The final episode drew 19.3 million viewers.")
 
@@ -648,6 +657,12 @@ def test_names_written_in_camel_case_are_names():
     ("How many Russians were called up?", "Putin called up 300,000 reservists.", True),
     ("How many watched the final?", "The final drew 4.2 million households.", True),
     ("How many people lost power?", "About 35,000 customers lost power.", True),
+    # a utility's customers are counted as homes and businesses, households, accounts
+    ("How many customers were without power?",
+     "More than 2.5 million homes and businesses were without power.", True),
+    ("How many customers were without power?", "About 1.2 million households lost power.",
+     True),
+    ("How many customers were without power?", "At least 15 people died in the storm.", False),
 ])
 def test_a_count_of_things_does_not_say_how_many_people(question, sentence, ok):
     assert kind_of_answer(question, sentence).ok is ok

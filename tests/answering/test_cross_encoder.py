@@ -124,6 +124,28 @@ def test_the_flagship_answer_leads_with_its_sentence(bot):
                for fact in ("269 suspects", "22 countries", "112 arrests"))
 
 
+def test_one_with_an_answer_of_the_asked_kind_may_overtake_a_lead_without_one(tmp_path):
+    # The sentence that restates the quiz's scene ranks first by the hand-set score and names
+    # no one new; the one naming who is next in line is read by the cross-encoder as the better
+    # answer and now leads (before stop 32, only sentences without a name were reordered).
+    article = rag.Article(
+        id="king", date="2022-09-09", source="cnn.com", title="Charles becomes King",
+        text="King Charles III has become Britain's new monarch following the death of his "
+             "mother, Queen Elizabeth II, at the age of 96. The royal family gathered at "
+             "Balmoral on Thursday. Prince William, the King's elder son, is next in line for "
+             "the throne under the British line of succession. The coronation is expected "
+             "next year.")
+    question = ("King Charles III became Britain's new monarch following the death of his "
+                "mother, Queen Elizabeth II. Who is next in the line of royal succession?")
+    bot = rag.Assistant(index_dir=tmp_path / "index", answerer="cross")
+    bot.ingest_articles([article])
+    rules = rag.Assistant(index_dir=tmp_path / "index", answerer="rules")
+    assert rules.ask(question).citations[0].quote.startswith("King Charles III has become")
+    answer = bot.ask(question)
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.startswith("Prince William, the King's elder son")
+
+
 def test_a_sentence_that_opens_with_a_pronoun_is_read_after_the_one_before(tmp_path):
     # "It is 303 metres long" alone names no bridge: read alone, every "The new bridge of
     # KarsbyN opened" outscored it, and another town's answer led (stop 28)

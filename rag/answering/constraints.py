@@ -626,7 +626,9 @@ _NOT_TOLD = re.compile(
 _EXPECTED = re.compile(r"\b(?:is|are|was|were|been)\s+(?:widely\s+)?(?:expected|set|scheduled"
                        r"|slated|poised|due|likely)\s+to\b|\bplans?\s+to\b"
                        # "They expect Twitter and other platforms to follow ..."
-                       r"|\b(?:expect|expects)\s+(?:[\w’'-]+\s+){0,6}?to\s", re.I)
+                       r"|\b(?:expect|expects)\s+(?:[\w’'-]+\s+){0,6}?to\s"
+                       # "NHL experts predict the winners ...": a forecast, before the event
+                       r"|\b(?:predict|predicts|forecast|forecasts)\b", re.I)
 # "will" tells only what is to come when nothing in the sentence happened already: not
 # "Petro will become Colombia's first leftist leader, after winning ...", nor "TikTok said it
 # will ...".
@@ -1197,6 +1199,10 @@ def check(question: str, sentence: str, around: str, article_text: str,
         return Verdict(False, f"it tells what was expected, not what was {done}")
     if restates(question, sentence):
         return Verdict(False, "it only repeats the question")
+    if sentence.rstrip().endswith(":"):
+        # "NHL experts predict the winners for the first round and the Stanley Cup:" leads
+        # into a list; it says nothing itself
+        return Verdict(False, "it only introduces what follows")
     other = ordinal_mismatch(question, sentence)
     if other:
         return Verdict(False, f"it speaks of the {other}")

@@ -797,6 +797,19 @@ def test_what_was_expected_does_not_tell_what_happened():
     # a name that ends in "is" is no "is" before the verb
     assert only_expected("Ron deSantis announced his bid on which platform?",
                          "Gov. Ron DeSantis will win reelection.") == "announced"
+    # a forecast is made before the event
+    assert only_expected(q, "NHL experts predict the Lightning in six.") == "won"
+    assert not only_expected("Who do NHL experts predict will win the Stanley Cup?",
+                             "NHL experts predict the Lightning in six.")
+
+
+def test_a_sentence_that_leads_into_a_list_says_nothing_itself():
+    q = "Which team won the 2022 NHL Stanley Cup Finals?"
+    lead_in = "Our NHL experts pick the winners for the first round and the Stanley Cup:"
+    verdict = check(q, lead_in, "", lead_in, "2022-06-27")
+    assert not verdict.ok and "introduces" in verdict.reason
+    won = "The Colorado Avalanche won the NHL Stanley Cup Finals: their first since 2001."
+    assert check(q, won, "", won, "2022-06-27").ok
 
 
 def test_money_raised_does_not_say_money_spent():

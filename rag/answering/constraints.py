@@ -723,6 +723,41 @@ _RANKED_SUPERLATIVE = re.compile(
     rf"\b{_ORD}[\s-]+((?:most|least)\s+[\w’'-]+|[a-z]{{2,}}est)\b", re.I)
 
 
+# A question that asks for the top one ("which state has the most cases", "the biggest
+# increase") and the words that tell a top one ("the most", "largest", "leads", "a record").
+_NOT_SUPERLATIVE = frozenset(
+    "interest request test protest forest honest suggest arrest contest harvest manifest "
+    "digest invest west rest nest guest pest chest vest quest attest detest crest modest "
+    "latest earnest conquest behest".split())
+_SUPERLATIVE = re.compile(r"\b(?:the\s+)?(most|least|[a-z]{2,}est)\b", re.I)
+# Only "which ... has / received / saw the most ..." is read as asking for the top: a
+# superlative that describes ("Broadway's biggest stars", "the NBA's highest paid player")
+# or asks what cost the most ("which one cost him the most money": the Adidas sentence
+# does not say "most") is answered by sentences that do not rank.
+_ASKS_TOP = re.compile(r"\b(?:has|have|had|received|receives|earned|got|gets|saw|sees|seen)"
+                       r"\s+the\s+(most|least|[a-z]{2,}est)\b", re.I)
+_TOP_WORDS = re.compile(r"\b(?:most|least|top|tops|topped|topping|leads?|leading|led|record"
+                        r"|no\.\s*1|number one|more than any|ahead of|first|highest|lowest"
+                        r"|outpac\w+|surpass\w+|bigger|larger|higher)\b", re.I)
+
+
+def asks_for_top(question: str) -> bool:
+    """Whether the asking sentence asks for the one at the top of a ranking ("Which state
+    has the most confirmed cases?")."""
+    for m in _ASKS_TOP.finditer(_asking(question)):
+        word = m.group(1).lower()
+        if word in ("most", "least") or word not in _NOT_SUPERLATIVE:
+            return True
+    return False
+
+
+def tells_top(sentence: str) -> bool:
+    if _TOP_WORDS.search(sentence):
+        return True
+    return any(m.group(1).lower() not in _NOT_SUPERLATIVE
+               for m in _SUPERLATIVE.finditer(sentence))
+
+
 def ordinal_mismatch(question: str, sentence: str) -> str:
     """The thing the question asks of by its rank ("its second weekend", "the third
     quarter's", "for the second time") when the sentence gives it of another rank only ("its
@@ -1199,6 +1234,8 @@ def check(question: str, sentence: str, around: str, article_text: str,
         return Verdict(False, f"it tells what was expected, not what was {done}")
     if restates(question, sentence):
         return Verdict(False, "it only repeats the question")
+    if asks_for_top(question) and not tells_top(sentence):
+        return Verdict(False, "it does not say which is at the top")
     if sentence.rstrip().endswith(":"):
         # "NHL experts predict the winners for the first round and the Stanley Cup:" leads
         # into a list; it says nothing itself

@@ -5,6 +5,7 @@ import pytest
 
 from rag.answering.constraints import (
     asks_a_name,
+    asks_for_top,
     check,
     counted,
     event_unsaid,
@@ -28,6 +29,7 @@ from rag.answering.constraints import (
     says_not_told,
     states_figure,
     states_with_unit,
+    tells_top,
     unnamed_place,
     unnamed_runs,
     years,
@@ -801,6 +803,26 @@ def test_what_was_expected_does_not_tell_what_happened():
     assert only_expected(q, "NHL experts predict the Lightning in six.") == "won"
     assert not only_expected("Who do NHL experts predict will win the Stanley Cup?",
                              "NHL experts predict the Lightning in six.")
+
+
+def test_which_has_the_most_wants_a_sentence_that_ranks():
+    q = "Which state has the most confirmed cases of monkeypox?"
+    assert asks_for_top(q)
+    died = ("A person in Harris County, Texas, who had monkeypox died last month, but the "
+            "virus' role in that death has not been confirmed.")
+    verdict = check(q, died, "", died, "2022-09-13")
+    assert not verdict.ok and "top" in verdict.reason
+    most = "California has the most cases: 4,300."
+    assert check(q, most, "", most, "2022-09-13").ok
+    assert tells_top("Succession leads the Emmy race with 25 nominations.")
+    assert tells_top("New York has reported the largest number of cases.")
+    # a superlative that describes, or "at least", asks for no ranking
+    assert not asks_for_top("Broadway’s biggest stars were recognized this week at which "
+                            "prestigious awards show?")
+    assert not asks_for_top("At least 10 people have died from listeria linked to which "
+                            "product?")
+    assert not asks_for_top("Among the companies that cut ties with the rapper, which one "
+                            "cost him the most money?")
 
 
 def test_a_sentence_that_leads_into_a_list_says_nothing_itself():

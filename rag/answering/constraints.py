@@ -167,7 +167,41 @@ def stale_for_this_week(question: str, sentence: str, article_date: str) -> str:
     if not (year.isdigit() and _THIS_WEEK.search(question)) or years(question):
         return ""
     said = set(_DATED.findall(sentence))
-    return max(said) if said and max(said) < year else ""
+    if said:
+        return max(said) if max(said) < year else ""
+    return _weeks_before(sentence, article_date)
+
+
+_MONTH_DAY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?\s+"
+                        r"(\d{1,2})(?:st|nd|rd|th)?\b(?!,?\s*\d{4}|:\d)", re.I)
+
+
+def _weeks_before(sentence: str, article_date: str) -> str:
+    """A day of the article's year ("The September 6 audience ...") that every day the
+    sentence names is at least two weeks before its article's date (October 24): a look back,
+    not the news of the article's week; else ""."""
+    import datetime as dt
+
+    try:
+        published = dt.date.fromisoformat(article_date[:10])
+    except ValueError:
+        return ""
+    days = []
+    for m in _MONTH_DAY.finditer(sentence):
+        month = _MONTH_ABBR.get(m.group(1).lower()[:4].rstrip("t") if m.group(1).lower()
+                                .startswith("sept") else m.group(1).lower()[:3])
+        if month is None:
+            continue
+        try:
+            day = dt.date(published.year, MONTHS.index(month) + 1, int(m.group(2)))
+        except ValueError:
+            return ""
+        days.append((day, m.group(0)))
+    # A recent day, or one after the article (what is to come; "January 5" in a December
+    # article is most likely next January's).
+    if not days or any(not 14 <= (published - day).days <= 300 for day, _ in days):
+        return ""
+    return max(days)[1]
 
 
 # "on Monday", "this week": a sentence that tells of its own article's days.
@@ -698,6 +732,13 @@ def only_expected(question: str, sentence: str) -> str:
             return verb
         return ""
     return ""
+
+
+# "The new prime minister, whoever that may be, will ...", "a winner has yet to be named":
+# the sentence itself says that it does not know.
+_NOT_KNOWN_YET = re.compile(r"\b(?:whoever|whichever|whatever)\s+(?:that|it|he|she|they)\s+"
+                            r"(?:may|might|will|turns? out to)\s+be\b|\byet to be (?:named|"
+                            r"decided|determined|announced|chosen|picked|selected)\b", re.I)
 
 
 def says_not_told(sentence: str) -> bool:
@@ -1236,6 +1277,8 @@ def check(question: str, sentence: str, around: str, article_text: str,
         return Verdict(False, "it only repeats the question")
     if asks_for_top(question) and not tells_top(sentence):
         return Verdict(False, "it does not say which is at the top")
+    if _NOT_KNOWN_YET.search(sentence):
+        return Verdict(False, "it says that it is not known yet")
     if sentence.rstrip().endswith(":"):
         # "NHL experts predict the winners for the first round and the Stanley Cup:" leads
         # into a list; it says nothing itself

@@ -442,6 +442,17 @@ def test_focus_marks_the_answer_phrase(question, sentence, phrase):
     # a question about last year, not this week
     ("How much did household debt grow last year?", "Debt grew by $1 trillion in 2021.",
      "2022-02-08", ""),
+    # a day of the article's year weeks before it: a look back
+    ("Who became the new prime minister of the United Kingdom this week?",
+     "The September 6 audience during which Queen Elizabeth II appointed Truss as the new "
+     "prime minister was held at Balmoral.", "2022-10-24", "September 6"),
+    ("Who became prime minister this week?", "Truss was appointed on Sept. 6.", "2022-10-25",
+     "Sept. 6"),
+    # a recent day among them, a day to come, or one more likely of next year: not stale
+    ("Who resigned this week?", "Truss, appointed on Sept. 6, resigned on Oct. 20.",
+     "2022-10-25", ""),
+    ("Who will vote this week?", "The vote is set for Dec. 5.", "2022-10-25", ""),
+    ("Who will vote this week?", "The vote is set for January 5.", "2022-12-20", ""),
 ])
 def test_a_sentence_dated_before_its_article_does_not_answer_this_weeks_news(
         question, sentence, date, expected):
@@ -823,6 +834,17 @@ def test_which_has_the_most_wants_a_sentence_that_ranks():
                             "product?")
     assert not asks_for_top("Among the companies that cut ties with the rapper, which one "
                             "cost him the most money?")
+
+
+def test_a_sentence_that_says_it_is_not_known_yet_does_not_answer():
+    q = "Who became the new prime minister of Britain this week?"
+    for unknown in ("The new prime minister, whoever that may be, will become the first to be "
+                    "appointed by King Charles III.",
+                    "The new leader has yet to be named, the party said."):
+        verdict = check(q, unknown, "", f"Britain's new leader. {unknown}", "2022-10-24")
+        assert not verdict.ok and "not known" in verdict.reason, verdict
+    sunak = "Sunak said he was honored to become Britain's next prime minister on Monday."
+    assert check(q, sunak, "", sunak, "2022-10-24").ok
 
 
 def test_a_sentence_that_leads_into_a_list_says_nothing_itself():

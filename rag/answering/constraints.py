@@ -666,8 +666,9 @@ _EXPECTED = re.compile(r"\b(?:is|are|was|were|been)\s+(?:widely\s+)?(?:expected|
 # "will" tells only what is to come when nothing in the sentence happened already: not
 # "Petro will become Colombia's first leftist leader, after winning ...", nor "TikTok said it
 # will ...".
-_TOLD_DONE = re.compile(rf"\b(?:{_IRREGULAR}|said|says|(?!(?:hundred|need|speed|feed|seed|"
-                        r"shed|bred|indeed|exceed|proceed|succeed)\b)[a-z]{3,}ed)\b"
+# "will be presented": a participle after "be" is not done yet.
+_TOLD_DONE = re.compile(rf"(?<!\bbe )\b(?:{_IRREGULAR}|said|says|(?!(?:hundred|need|speed|feed"
+                        r"|seed|shed|bred|indeed|exceed|proceed|succeed)\b)[a-z]{3,}ed)\b"
                         r"|\bafter\s+\w+ing\b", re.I)
 # The asking verb in the past: "Apple unveiled which ...", "What did X announce" is not caught
 # (its verb is not in the past form).

@@ -735,6 +735,15 @@ def only_expected(question: str, sentence: str) -> str:
     return ""
 
 
+# "Why ...?" wants a sentence that gives a reason ("recalled over fire risks", "because",
+# "due to"); "The recall affects 245,030 vehicles" gives none.
+_WHY_Q = re.compile(r"^\s*why\b", re.I)
+_REASON = re.compile(r"\b(?:because|due to|owing to|over|after|amid|as|since|for|caused?|causing"
+                     r"|risks?|reasons?|blamed?|fault|defects?|problems?|issues?|could|may|might"
+                     r"|can|so|to (?:prevent|avoid|protect|stop|reduce|address|fix)|in order to"
+                     r"|citing|cited|said|says|concerns?|fears?)\b", re.I)
+
+
 # "The new prime minister, whoever that may be, will ...", "a winner has yet to be named":
 # the sentence itself says that it does not know.
 _NOT_KNOWN_YET = re.compile(r"\b(?:whoever|whichever|whatever)\s+(?:that|it|he|she|they)\s+"
@@ -1278,6 +1287,8 @@ def check(question: str, sentence: str, around: str, article_text: str,
         return Verdict(False, "it only repeats the question")
     if asks_for_top(question) and not tells_top(sentence):
         return Verdict(False, "it does not say which is at the top")
+    if _WHY_Q.search(_asking(question)) and not _REASON.search(sentence):
+        return Verdict(False, "it gives no reason")
     if _NOT_KNOWN_YET.search(sentence):
         return Verdict(False, "it says that it is not known yet")
     if sentence.rstrip().endswith(":"):

@@ -849,6 +849,16 @@ def test_a_sentence_that_says_it_is_not_known_yet_does_not_answer():
     assert check(q, sunak, "", sunak, "2022-10-24").ok
 
 
+def test_why_wants_a_sentence_that_gives_a_reason():
+    q = "Why were some Kia and Hyundai SUVs recalled this week?"
+    count = ("The recall affects 245,030 vehicles of Hyundai’s Palisade SUV and 36,417 "
+             "vehicles of Kia’s Telluride.")
+    verdict = check(q, count, "", count, "2022-11-10")
+    assert not verdict.ok and "reason" in verdict.reason
+    cause = "Some Kia and Hyundai SUVs were recalled over a risk of fire."
+    assert check(q, cause, "", cause, "2022-11-10").ok
+
+
 def test_a_sentence_that_leads_into_a_list_says_nothing_itself():
     q = "Which team won the 2022 NHL Stanley Cup Finals?"
     lead_in = "Our NHL experts pick the winners for the first round and the Stanley Cup:"

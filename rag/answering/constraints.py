@@ -485,6 +485,16 @@ _LONG_Q = re.compile(r"\bhow long\b", re.I)
 _LENGTH = re.compile(rf"\b(?:{_DISTANCES}|centimet\w*|{_DURATIONS}|century|since|until"
                      r"|overnight)\b", re.I)
 _RATIO_Q = re.compile(r"\bwhat ratio\b", re.I)
+# "How much have gas prices increased over the past year?" asks for a change ("up nearly 60%",
+# "rose by 40 cents"), which a level ("averaging $3.35 per gallon") does not tell.
+_CHANGE_Q = re.compile(r"\bhow much (?:have|has|had|did|do|does|will|would)\b[^?]*?\b(?:increas"
+                       r"|rise|rose|risen|grow|grew|grown|jump|climb|fall|fell|fallen|drop"
+                       r"|declin|decreas|surg|soar|spike|plung|plummet|shrank|shrunk|shrink)\w*",
+                       re.I)
+_CHANGE = re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per cent\b|pct\b|percentage points?\b)"
+                     r"|\b(?:up|down|by|of|rose|fell|jumped|climbed|dropped|increased|decreased"
+                     r"|grew|gained|lost|added|shed)\s+(?:(?:nearly|about|almost|roughly|around"
+                     r"|more than|over|some|just|an additional|another)\s+)*[$€£]?\d", re.I)
 # "Who won ...?", "Which team won ...?": the sentence tells of a win ("finished 16th at the LIV
 # Golf Invitational Bangkok" does not say who won it).
 _WON_Q = re.compile(r"^\W*(?:who|which [\w’'-]+(?: [\w’'-]+)?) (?:has |have |had )?won\b", re.I)
@@ -540,6 +550,8 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         return Verdict(False, "it gives no length of time or size")
     if _RATIO_Q.search(question) and not _RATIO.search(sentence):
         return Verdict(False, "it gives no ratio")
+    if _CHANGE_Q.search(_asking(question)) and not _CHANGE.search(sentence):
+        return Verdict(False, "it gives no change")
     if _WON_Q.search(question) and not _WIN.search(sentence):
         return Verdict(False, "it tells of no win")
     if _EARNINGS_Q.search(question) and not _MONEY.search(sentence):

@@ -859,6 +859,20 @@ def test_why_wants_a_sentence_that_gives_a_reason():
     assert check(q, cause, "", cause, "2022-11-10").ok
 
 
+def test_how_much_it_rose_wants_a_change_not_a_level():
+    q = ("Despite dropping slightly from recent record levels, how much have gas prices "
+         "increased in the US over the past year?")
+    level = "Gas prices leveled off last week, averaging $3.35 per gallon nationwide on Friday."
+    verdict = kind_of_answer(q, level)
+    assert not verdict.ok and "change" in verdict.reason
+    for change in ("Gasoline prices were up nearly 60% over the year.",
+                   "Gas prices rose by 40 cents, or $0.40, over the year.",
+                   "Prices jumped $1.50 a gallon in a year."):
+        assert kind_of_answer(q, change).ok, change
+    # a question about a level is not asked of a change
+    assert kind_of_answer("How much does a gallon of gas cost?", level).ok
+
+
 def test_a_sentence_that_leads_into_a_list_says_nothing_itself():
     q = "Which team won the 2022 NHL Stanley Cup Finals?"
     lead_in = "Our NHL experts pick the winners for the first round and the Stanley Cup:"

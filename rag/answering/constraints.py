@@ -485,6 +485,11 @@ _LONG_Q = re.compile(r"\bhow long\b", re.I)
 _LENGTH = re.compile(rf"\b(?:{_DISTANCES}|centimet\w*|{_DURATIONS}|century|since|until"
                      r"|overnight)\b", re.I)
 _RATIO_Q = re.compile(r"\bwhat ratio\b", re.I)
+# "Borrowers can apply for up to how much debt forgiveness?" asks for a limit ("up to $20,000
+# of debt relief"), which a total ("has canceled nearly $32 billion") does not tell.
+_UP_TO_Q = re.compile(r"\bup to how (?:much|many)\b", re.I)
+_UP_TO = re.compile(r"\b(?:up to|as much as|as many as|maximum|max|at most|capped|a cap|no more "
+                    r"than|limit|limited)\b", re.I)
 # "How much have gas prices increased over the past year?" asks for a change ("up nearly 60%",
 # "rose by 40 cents"), which a level ("averaging $3.35 per gallon") does not tell.
 _CHANGE_Q = re.compile(r"\bhow much (?:have|has|had|did|do|does|will|would)\b[^?]*?\b(?:increas"
@@ -550,6 +555,8 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         return Verdict(False, "it gives no length of time or size")
     if _RATIO_Q.search(question) and not _RATIO.search(sentence):
         return Verdict(False, "it gives no ratio")
+    if _UP_TO_Q.search(question) and not _UP_TO.search(sentence):
+        return Verdict(False, "it gives no upper limit")
     if _CHANGE_Q.search(_asking(question)) and not _CHANGE.search(sentence):
         return Verdict(False, "it gives no change")
     if _WON_Q.search(question) and not _WIN.search(sentence):

@@ -873,6 +873,15 @@ def test_how_much_it_rose_wants_a_change_not_a_level():
     assert kind_of_answer("How much does a gallon of gas cost?", level).ok
 
 
+def test_up_to_how_much_wants_a_limit():
+    q = "Eligible borrowers can apply for up to how much debt forgiveness?"
+    total = "The administration has already canceled nearly $32 billion of student debt."
+    verdict = kind_of_answer(q, total)
+    assert not verdict.ok and "limit" in verdict.reason
+    assert kind_of_answer(q, "The program promises up to $20,000 of debt relief.").ok
+    assert kind_of_answer("How much debt has been canceled?", total).ok
+
+
 def test_a_sentence_that_leads_into_a_list_says_nothing_itself():
     q = "Which team won the 2022 NHL Stanley Cup Finals?"
     lead_in = "Our NHL experts pick the winners for the first round and the Stanley Cup:"

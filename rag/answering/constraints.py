@@ -177,9 +177,9 @@ _MONTH_DAY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[
 
 
 def _weeks_before(sentence: str, article_date: str) -> str:
-    """A day of the article's year ("The September 6 audience ...") that every day the
-    sentence names is at least two weeks before its article's date (October 24): a look back,
-    not the news of the article's week; else ""."""
+    """A day of the article's year ("The September 6 audience ...") when every day the
+    sentence names is two weeks to four months before its article's date (October 24): a look
+    back, not the news of the article's week; else ""."""
     import datetime as dt
 
     try:
@@ -197,9 +197,10 @@ def _weeks_before(sentence: str, article_date: str) -> str:
         except ValueError:
             return ""
         days.append((day, m.group(0)))
-    # A recent day, or one after the article (what is to come; "January 5" in a December
-    # article is most likely next January's).
-    if not days or any(not 14 <= (published - day).days <= 300 for day, _ in days):
+    # A recent day, or one after the article (what is to come): "January 5" in a December
+    # article, or "The tour kicks off March 11" in an October one, is most likely next year's,
+    # so only the four months before the article count as a look back.
+    if not days or any(not 14 <= (published - day).days <= 120 for day, _ in days):
         return ""
     return max(days)[1]
 

@@ -453,6 +453,8 @@ def test_focus_marks_the_answer_phrase(question, sentence, phrase):
      "2022-10-25", ""),
     ("Who will vote this week?", "The vote is set for Dec. 5.", "2022-10-25", ""),
     ("Who will vote this week?", "The vote is set for January 5.", "2022-12-20", ""),
+    ("Which band announced a tour this week?", "The tour kicks off March 11 in Tijuana.",
+     "2022-10-11", ""),
 ])
 def test_a_sentence_dated_before_its_article_does_not_answer_this_weeks_news(
         question, sentence, date, expected):

@@ -188,10 +188,7 @@ def _weeks_before(sentence: str, article_date: str) -> str:
         return ""
     days = []
     for m in _MONTH_DAY.finditer(sentence):
-        month = _MONTH_ABBR.get(m.group(1).lower()[:4].rstrip("t") if m.group(1).lower()
-                                .startswith("sept") else m.group(1).lower()[:3])
-        if month is None:
-            continue
+        month = _MONTH_ABBR[m.group(1).lower()[:3]]  # "sept" and "september": "sep"
         try:
             day = dt.date(published.year, MONTHS.index(month) + 1, int(m.group(2)))
         except ValueError:

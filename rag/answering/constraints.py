@@ -755,9 +755,9 @@ def only_expected(question: str, sentence: str) -> str:
 # "Why ...?" wants a sentence that gives a reason ("recalled over fire risks", "because",
 # "due to"); "The recall affects 245,030 vehicles" gives none.
 _WHY_Q = re.compile(r"^\s*why\b", re.I)
-_REASON = re.compile(r"\b(?:because|due to|owing to|over|after|amid|as|since|for|caused?|causing"
+_REASON = re.compile(r"\b(?:because|due to|owing to|over|after|amid|since|caused?|causing"
                      r"|risks?|reasons?|blamed?|fault|defects?|problems?|issues?|could|may|might"
-                     r"|can|so|to (?:prevent|avoid|protect|stop|reduce|address|fix)|in order to"
+                     r"|to (?:prevent|avoid|protect|stop|reduce|address|fix)|in order to|so that"
                      r"|citing|cited|said|says|concerns?|fears?)\b", re.I)
 
 

@@ -859,6 +859,10 @@ def test_why_wants_a_sentence_that_gives_a_reason():
     assert not verdict.ok and "reason" in verdict.reason
     cause = "Some Kia and Hyundai SUVs were recalled over a risk of fire."
     assert check(q, cause, "", cause, "2022-11-10").ok
+    # "for the week" is no reason
+    week = "Automakers issued several recalls for the week, including a Kia and Hyundai SUVs one."
+    verdict = check(q, week, "", week, "2022-11-10")
+    assert not verdict.ok and "reason" in verdict.reason
 
 
 def test_how_much_it_rose_wants_a_change_not_a_level():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..dates import date_int, from_int
 from ..text import points_back, sentences, tokenize
 from .places import named_otherwise, names_place, other_country
 from .question import AnswerType, asks_who, holds_new_answer, question_words
@@ -180,19 +181,15 @@ def _weeks_before(sentence: str, article_date: str) -> str:
     """A day of the article's year ("The September 6 audience ...") when every day the
     sentence names is two weeks to four months before its article's date (October 24): a look
     back, not the news of the article's week; else ""."""
-    import datetime as dt
-
-    try:
-        published = dt.date.fromisoformat(article_date[:10])
-    except ValueError:
+    published = from_int(date_int(article_date))
+    if published is None:
         return ""
     days = []
     for m in _MONTH_DAY.finditer(sentence):
-        month = _MONTH_ABBR[m.group(1).lower()[:3]]  # "sept" and "september": "sep"
-        try:
-            day = dt.date(published.year, MONTHS.index(month) + 1, int(m.group(2)))
-        except ValueError:
-            return ""
+        month = MONTHS.index(_MONTH_ABBR[m.group(1).lower()[:3]]) + 1  # "sept": "sep"
+        day = from_int(published.year * 10000 + month * 100 + int(m.group(2)))
+        if day is None:
+            return ""  # "February 30": no day
         days.append((day, m.group(0)))
     # A recent day, or one after the article (what is to come): "January 5" in a December
     # article, or "The tour kicks off March 11" in an October one, is most likely next year's,
@@ -397,14 +394,18 @@ _COUNTED_AS = {"customer": ("customer", "home", "household", "residence", "busin
 
 
 def counts(sentence: str, thing: str) -> bool:
-    """Whether a number in ``sentence`` counts ``thing``: the thing within the six words after
-    it ("92 career receiving touchdowns", "12 of the 25 statuettes") or the eight before it
-    ("car sales were off 20.7 pct to 286,771"). "Two Super Bowl records ... receiving yards"
-    does not count yards, nor "a World Series game in 1953 and, two years later"."""
+    """Whether a number in ``sentence`` counts ``thing`` or a word news counts it under
+    (_COUNTED_AS): the thing within the six words after it ("92 career receiving touchdowns",
+    "12 of the 25 statuettes") or the eight before it ("car sales were off 20.7 pct to
+    286,771"). "Two Super Bowl records ... receiving yards" does not count yards, nor "a World
+    Series game in 1953 and, two years later"."""
     words = sentence.lower().split()
-    return any(any(any(t in x for x in words[max(0, i - 8):i + 7])
-                   for i in _count_positions(words, t) if not _counts_other(words, i, t))
-               for t in _COUNTED_AS.get(thing, (thing,)))
+    return any(_counts_word(words, t) for t in _COUNTED_AS.get(thing, (thing,)))
+
+
+def _counts_word(words: list[str], thing: str) -> bool:
+    return any(any(thing in x for x in words[max(0, i - 8):i + 7])
+               for i in _count_positions(words, thing) if not _counts_other(words, i, thing))
 
 
 _PHRASE_AFTER = frozenset("and or in at on from across since after before for with to by".split())
@@ -797,7 +798,7 @@ _NOT_SUPERLATIVE = frozenset(
     "interest request test protest forest honest suggest arrest contest harvest manifest "
     "digest invest west rest nest guest pest chest vest quest attest detest crest modest "
     "latest earnest conquest behest".split())
-_SUPERLATIVE = re.compile(r"\b(?:the\s+)?(most|least|[a-z]{2,}est)\b", re.I)
+_SUPERLATIVE = re.compile(r"\b(most|least|[a-z]{2,}est)\b", re.I)
 # Only "which ... has / received / saw the most ..." is read as asking for the top: a
 # superlative that describes ("Broadway's biggest stars", "the NBA's highest paid player")
 # or asks what cost the most ("which one cost him the most money": the Adidas sentence
@@ -809,21 +810,19 @@ _TOP_WORDS = re.compile(r"\b(?:most|least|top|tops|topped|topping|leads?|leading
                         r"|outpac\w+|surpass\w+|bigger|larger|higher)\b", re.I)
 
 
+def _superlative_in(pattern: re.Pattern, text: str) -> bool:
+    """Whether ``pattern`` finds a superlative (its group 1: "most", "largest"; not "test")."""
+    return any(m.group(1).lower() not in _NOT_SUPERLATIVE for m in pattern.finditer(text))
+
+
 def asks_for_top(question: str) -> bool:
     """Whether the asking sentence asks for the one at the top of a ranking ("Which state
     has the most confirmed cases?")."""
-    for m in _ASKS_TOP.finditer(_asking(question)):
-        word = m.group(1).lower()
-        if word in ("most", "least") or word not in _NOT_SUPERLATIVE:
-            return True
-    return False
+    return _superlative_in(_ASKS_TOP, _asking(question))
 
 
 def tells_top(sentence: str) -> bool:
-    if _TOP_WORDS.search(sentence):
-        return True
-    return any(m.group(1).lower() not in _NOT_SUPERLATIVE
-               for m in _SUPERLATIVE.finditer(sentence))
+    return bool(_TOP_WORDS.search(sentence)) or _superlative_in(_SUPERLATIVE, sentence)
 
 
 def ordinal_mismatch(question: str, sentence: str) -> str:

@@ -1191,6 +1191,14 @@ def speaks_of_kind(kind: str, sentence: str) -> bool:
         rf"{re.escape(_singular(kind))}", sentence, re.I) is not None
 
 
+def opens_with_kind(kind: str, sentence: str) -> bool:
+    """Whether ``sentence`` opens with the asked kind as its subject ("The show, which
+    follows ...", "The band announced ..."): news writes so of the one it named just before,
+    whatever other names the sentence holds."""
+    return bool(kind) and kind not in ("name", "title") and re.match(
+        rf"\s*The\s+(?:[\w’'-]+\s+)?{re.escape(_singular(kind))}\b(?!['’]s)", sentence) is not None
+
+
 def names_kind(kind: str, question: str, sentence: str, article_text: str = "") -> bool:
     """Whether ``sentence`` names a thing of the asked kind that the question does not: one
     of the list for a country or a US state, any name for the other kinds."""

@@ -411,6 +411,9 @@ def test_a_sentence_that_only_repeats_the_question_does_not_answer():
     ("Which justice wrote the majority opinion?",
      "Justice Samuel Alito wrote the majority opinion.", "Samuel Alito"),
     ("Explain the merger.", "The merger creates the largest bank.", None),
+    # a day or a month is when, not which one
+    ("Which company did it buy?", "On Friday it bought Acme for $5 million.", "Acme"),
+    ("Which band is reuniting?", "They are touring in March.", None),
 ])
 def test_focus_marks_the_answer_phrase(question, sentence, phrase):
     span = focus_span(question, sentence)
@@ -964,3 +967,16 @@ def test_a_sentence_of_several_won_does_not_tell_the_first():
     assert not check(q, mercury, "", mercury, "2022-09-19").ok
     assert not ordinal_mismatch(q, "The Las Vegas Aces won their first WNBA title.")
     assert not ordinal_mismatch(q, "The Aces beat the Sun in four games.")
+
+
+def test_a_sentence_that_opens_with_the_asked_kind_speaks_of_the_one_named_before():
+    from rag.answering.constraints import opens_with_kind
+
+    assert opens_with_kind("show", "The show, which follows the Roy family, leads the race.")
+    assert opens_with_kind("band", "The band announced a new tour on Tuesday.")
+    assert opens_with_kind("company", "The Texas company said on Monday it would buy it.")
+    assert not opens_with_kind("show", "The show's creator shared a note with fans.")
+    assert not opens_with_kind("show", "Netflix said the show is back.")
+    assert not opens_with_kind("show", "The showrunner left.")
+    assert not opens_with_kind("", "The show goes on.")
+    assert not opens_with_kind("name", "The name was chosen by fans.")

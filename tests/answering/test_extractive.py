@@ -113,6 +113,23 @@ def test_a_sentence_that_describes_the_asked_kind_is_led_by_the_one_naming_it(bo
         "chains."]
 
 
+def test_a_sentence_that_opens_with_the_asked_kind_is_led_by_the_one_naming_it(tmp_path):
+    # "The show, which follows ..." names the Roy family, not the show: news writes so of the
+    # one it named just before (stop 33)
+    article = rag.Article(
+        id="emmys", date="2022-07-12", source="cnn.com", title="Emmy nominations",
+        text="The Emmy nominations were announced on Tuesday. Just like Logan Roy himself, "
+             "HBO's “Succession” once again comes out on top. The show, which follows the "
+             "dysfunctional Roy family's fight for corporate power, leads the 2022 Primetime "
+             "Emmy Awards race with 25 nominations. Voting begins next month.")
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles([article])
+    answer = bot.ask("Which show received the most nominations for the 2022 Emmy Awards?")
+    assert answer.status == "answered"
+    assert "“Succession”" in answer.citations[0].quote
+    assert any(c.quote.startswith("The show, which follows") for c in answer.citations)
+
+
 def test_a_description_of_a_single_word_does_not_pull_the_sentence_before():
     # "Which show ..." with "the show" in the best sentence: two words of the description at
     # least, else "the country" beside "Sri Lanka" would pull in a dateline or a heading

@@ -642,6 +642,32 @@ def asks_a_name(question: str) -> str:
     return ""
 
 
+# Kinds of thing whose answer is a common noun ("monkeypox", "a robot", "eggs", "baby
+# formula"): for these a capitalised word is no hint of the answer.
+_COMMON_KINDS = frozenset(
+    "virus viruses disease diseases illness animal animals species bird birds fish insect "
+    "creature reptile food foods dish drink drinks treat treats snack item items product "
+    "products fruit vegetable crop plant tree drug drugs medication vaccine condition symptom "
+    "weapon weapons material device devices sport sports hobby job profession".split())
+
+
+def asks_a_common_kind(question: str) -> bool:
+    """Whether the question asks which one of a kind whose answer is a common noun ("Which
+    virus ...", "Which new product did Tesla debut ...", "Which animal was it?")."""
+    for m in _WHICH_HEAD.finditer(question):
+        head = ""
+        for w in m.group(1).lower().split():
+            if w in _STOP_HEAD:
+                break
+            if w in _NAMED or w in _COMMON_KINDS:
+                head = w  # "which food chain": the last of the kinds is the head
+            elif head:
+                break
+        if head:
+            return head in _COMMON_KINDS
+    return False
+
+
 def names_something(question: str, sentence: str, article_text: str) -> bool:
     """Whether ``sentence`` names something the question does not: a capitalised word past
     its first (or a first word that its article never writes in lower case), or a quoted

@@ -19,6 +19,7 @@ import re
 
 import numpy as np
 
+from .constraints import asks_a_common_kind
 from .cross_encoder import load_scorer
 from .extractive import Candidate, ExtractiveAnswerer, sentence_before
 
@@ -79,12 +80,15 @@ class CrossAnswerer(ExtractiveAnswerer):
         logits = self.scorer.scores(question, [self._read(c) for c in top])
         for c, logit in zip(top, logits, strict=True):
             c.logit = float(logit)
-        if top[0].typed:
+        # "Which virus ...": the answer is a common noun ("monkeypox"), so a capitalised word
+        # tells nothing of it and all are reordered.
+        common = asks_a_common_kind(question)
+        if top[0].typed and not common:
             # A sentence without an answer of the asked kind (no number for "how many") does
             # not overtake one with it: the hand-set check of the kind is exact where the
             # cross-encoder only learned that a sentence on the topic often answers.
             top = [c for c in top if c.typed]
-        else:
+        elif not common:
             # Led by one without it ("Charles has become Britain's new King ..." for who is
             # next in line), one with it joins the reordering when the cross-encoder reads it
             # as the better answer; the others keep their places.

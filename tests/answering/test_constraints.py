@@ -980,3 +980,18 @@ def test_a_sentence_that_opens_with_the_asked_kind_speaks_of_the_one_named_befor
     assert not opens_with_kind("show", "The showrunner left.")
     assert not opens_with_kind("", "The show goes on.")
     assert not opens_with_kind("name", "The name was chosen by fans.")
+
+
+@pytest.mark.parametrize("question, common", [
+    ("Which virus is making officials at the WHO reconsider?", True),
+    ("Which new product did Tesla debut at an event this week?", True),
+    ("Taco Bell has brought back which much-loved menu item?", True),
+    ("A record-breaking reptile was caught in Florida. Which animal was it?", True),
+    ("Which food chain launched a redesigned menu?", False),  # a chain is known by its name
+    ("Which company did Dean Foods acquire?", False),
+    ("How many arrests did it lead to?", False),
+])
+def test_a_kind_known_by_a_common_noun(question, common):
+    from rag.answering.constraints import asks_a_common_kind
+
+    assert asks_a_common_kind(question) is common

@@ -242,3 +242,25 @@ def test_an_article_whose_closest_sentences_name_no_winner_answers_with_the_one_
                                 cross_rescue_logit=99.0),
                   rag.Assistant(index_dir=tmp_path / "index", answerer="rules")):
         assert other.ask(question).status == "related"
+
+
+def test_for_a_kind_named_by_a_common_noun_a_capitalised_word_does_not_hold_the_lead(tmp_path):
+    # "Which virus ...": the answer is "monkeypox", not a capitalised name; the sentence naming
+    # the WHO committee ranks first by the hand-set score, and the cross-encoder reads the one
+    # naming the virus as the answer (stop 33).
+    article = rag.Article(
+        id="who", date="2022-07-18", source="cnn.com", title="WHO to meet",
+        text="In late June, the WHO Emergency Committee determined that the outbreak did not "
+             "meet the criteria for declaring a public health emergency. As monkeypox cases "
+             "continue to rise globally, the World Health Organization plans to reassess "
+             "whether the outbreak constitutes a public health emergency. The committee will "
+             "meet on Thursday in Geneva.")
+    question = ("Which virus is making officials at the World Health Organization reconsider "
+                "whether they should declare a public health emergency?")
+    bot = rag.Assistant(index_dir=tmp_path / "index", answerer="cross")
+    bot.ingest_articles([article])
+    rules = rag.Assistant(index_dir=tmp_path / "index", answerer="rules")
+    assert rules.ask(question).citations[0].quote.startswith("In late June")
+    answer = bot.ask(question)
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.startswith("As monkeypox cases continue to rise")

@@ -259,13 +259,16 @@ def states_figure(text: str, digits: str, ordinal: bool, scale: str = "") -> boo
 
 
 def _name_parts(name: str) -> list[str]:
-    """The forms of a question's name to look for: without a possessive, each part of a
-    hyphenated one, and a demonym's stem ("russians" -> "russia", "european" -> "europe")."""
-    base = re.sub(r"[’']s$", "", name)
+    """The forms of a question's name to look for (with a straight apostrophe): without a
+    possessive, each part of a hyphenated one, and a demonym's stem ("russians" -> "russia",
+    "european" -> "europe")."""
+    base = re.sub(r"'s$", "", name.replace("’", "'"))
     parts = [p for p in re.split(r"[-/]", base) if len(p) >= 3] or [base]
     out = list(parts)
     for p in parts:
-        for suffix, repl in (("ans", "a"), ("an", "a"), ("ean", "e"), ("eans", "e")):
+        # "japanese" -> "japan", "israeli" -> "israel"
+        for suffix, repl in (("ans", "a"), ("an", "a"), ("ean", "e"), ("eans", "e"),
+                             ("ese", ""), ("i", "")):
             if p.endswith(suffix) and len(p) > len(suffix) + 3:
                 out.append(p[:-len(suffix)] + repl)
     return out
@@ -610,7 +613,8 @@ _STOP_HEAD = frozenset(
 # "What is the title of ...": a work, whose title news text quotes ("titled “Edging”").
 _TITLE_Q = re.compile(r"\bwhat(?:'s|’s| is| was| were| are| will be)? (?:its|his|her|their|the) "
                       r"titles?\b", re.I)
-_QUOTE = re.compile(r"[“\"‘]([^”\"’]{2,80})[”\"’]")
+# A quoted title, closed by its own mark: "“I’m Just Gonna Be Me”" holds an apostrophe.
+_QUOTE = re.compile(r"“([^“”]{2,80})”|\"([^\"“”]{2,80})\"|‘(.{2,80}?)’(?!\w)")
 
 
 _PERSON_KINDS = frozenset(
@@ -1088,7 +1092,7 @@ def unnamed_place(question: str, article_text: str) -> str:
     """A place the asking sentence asks within ("the most-searched costume in Houston") that
     the text never names, in any of its forms: that place, else "". Half the question's names
     may be missing before ``check`` refuses; a place that bounds what is asked may not."""
-    text = article_text.lower()
+    text = article_text.lower().replace("’", "'")
     for m in _IN_PLACE.finditer(_asking(question)):
         place = m.group(1)
         if place.lower() in _NOT_NAMES or place.lower() in MONTHS:
@@ -1129,8 +1133,8 @@ def rare_names(question: str, sentence: str, around: str, article_text: str,
     says them (never included: for an article already known to tell of another one)."""
     # Neighbours count: "Ye" in the sentence after "Kanye West" (stop 29: the sentence
     # before alone refused an answer).
-    near = f"{sentence} {around}".lower()
-    article = article_text.lower()
+    near = f"{sentence} {around}".lower().replace("’", "'")  # as _name_parts writes it
+    article = article_text.lower().replace("’", "'")
 
     def said(part: str) -> int:
         return len(re.findall(rf"\b{re.escape(part)}", article))
@@ -1230,7 +1234,8 @@ def names_kind(kind: str, question: str, sentence: str, article_text: str = "") 
     of the list for a country or a US state, any name for the other kinds."""
     if kind == "title":
         q = question.lower()
-        return any(m.group(1).lower() not in q for m in _QUOTE.finditer(sentence))
+        return any(next(g for g in m.groups() if g).lower() not in q
+                   for m in _QUOTE.finditer(sentence))
     place = names_place(kind, question, sentence)
     return names_something(question, sentence, article_text) if place is None else place
 
@@ -1291,7 +1296,7 @@ def check(question: str, sentence: str, around: str, article_text: str,
     # A name is found when any of its parts is ("texas-mexico", "russia’s"); a long question
     # holds several names that the article may phrase otherwise, so it fails only when at
     # least half of them are missing (one of one or two: "HBO" for "Netflix").
-    text = article_text.lower()
+    text = article_text.lower().replace("’", "'")  # "M&M'S" is "M&M’S"
     qnames = names(question)
     missing = [n for n in qnames if not any(
         part in text for part in _name_parts(n))]

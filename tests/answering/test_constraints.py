@@ -995,3 +995,30 @@ def test_a_kind_known_by_a_common_noun(question, common):
     from rag.answering.constraints import asks_a_common_kind
 
     assert asks_a_common_kind(question) is common
+
+
+def test_a_name_is_found_whatever_its_apostrophe_and_a_people_by_its_country():
+    # "M&M'S" in the question, "M&M’S" in the article; "Japanese" and "Japan’s" (stop 33)
+    q = "What is the title of the song that debuted with M&M'S new purple character?"
+    s = ("Her debut comes with a song, “I’m Just Gonna Be Me,” which can be streamed on "
+         "Spotify.")
+    assert check(q, s, "", f"{s} Purple joins the M&M’S characters.", "2022-09-01").ok
+    assert not check(q, s, "", f"{s} Purple joins the candy's characters.", "2022-09-01").ok
+    q = "On which Japanese island is the Sakurajima volcano located?"
+    s = "Japan’s Sakurajima volcano, located on the island of Kyushu, erupted on Sunday."
+    assert check(q, s, "", s, "2022-07-24").ok
+    q = "Which Israeli city hosted the summit?"
+    s = "The summit was held in Tel Aviv, Israel, on Monday."
+    assert check(q, s, "", s, "2022-07-24").ok
+
+
+@pytest.mark.parametrize("sentence, titled", [
+    ("Her debut comes with a song, “I’m Just Gonna Be Me,” which fans love.", True),
+    ("The band's new single \"Edging\" is out.", True),
+    ("Fans call it the ‘PSL’ every fall.", True),
+    ("It’s the band’s first single since 2015.", False),
+])
+def test_a_quoted_title_may_hold_an_apostrophe(sentence, titled):
+    from rag.answering.constraints import names_kind
+
+    assert names_kind("title", "What is the title of the song?", sentence) is titled

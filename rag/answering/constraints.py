@@ -393,7 +393,9 @@ def has_count(sentence: str, thing: str = "") -> bool:
 # Things news counts under other words: a utility's or a service's customers are "homes and
 # businesses", "households", "residences", "accounts".
 _COUNTED_AS = {"customer": ("customer", "home", "household", "residence", "business",
-                            "account", "subscriber")}
+                            "account", "subscriber"),
+               # "picking up 12 Emmys": an award is counted by its name
+               "statuette": ("statuette", "award", "troph", "emmy", "oscar", "grammy", "tony")}
 
 
 def counts(sentence: str, thing: str) -> bool:

@@ -426,6 +426,12 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage],
             focus: bool = True) -> Answer:
     """The chosen sentences as an answer, each cited; with ``focus``, the answer phrase of
     each quote marked (focus_start/end)."""
+    from .constraints import asks_a_common_kind
+
+    # "Which menu item ...": the answer is a common noun that no form tells apart, and the name
+    # focus_span would find ("Yum Brands") is not it: nothing is marked. (A new name still
+    # lets a sentence join the answer: answer_phrases.)
+    focus = focus and not asks_a_common_kind(question)
     citations: list[Citation] = []
     sentences: list[AnswerSentence] = []
     parts = []

@@ -185,3 +185,21 @@ def test_the_closest_sentence_saying_it_is_not_known_is_not_overruled(bot):
     answer = bot.ask("How many fake accounts did LinkedIn remove at registration in the "
                      "second half of 2021?")
     assert answer.status == "answered" and "11.9 million" in answer.citations[0].quote
+
+
+def test_nothing_is_marked_when_the_asked_kind_is_known_by_a_common_noun(tmp_path):
+    # "Which menu item ...": the answer is "a new type of chicken nugget", and the name the
+    # sentence holds ("Yum Brands") is not it: no phrase is marked (stop 33)
+    article = rag.Article(
+        id="kfc", date="2022-08-01", source="cnn.com", title="KFC nuggets",
+        text="KFC is trying out a new type of chicken nugget in an effort to attract younger "
+             "consumers, Yum Brands said on Monday. The nuggets come in servings of eight.")
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles([article])
+    answer = bot.ask("Which menu item did KFC roll out this week to attract a younger crowd?")
+    assert answer.status == "answered" and "chicken nugget" in answer.citations[0].quote
+    assert all(c.focus_start is None and c.focus_end is None for c in answer.citations)
+    named = bot.ask("Who said on Monday that KFC is trying out a new type of chicken nugget?")
+    assert named.status == "answered"
+    assert any(c.quote[c.focus_start - c.start:c.focus_end - c.start] == "Yum Brands"
+               for c in named.citations if c.focus_start is not None)

@@ -278,7 +278,9 @@ def _stem(word: str) -> str:
     w = word.lower().strip(".,;:!?\"'“”‘’")
     if w.endswith("ies") and len(w) > 4:
         return w[:-3]
-    if w.endswith("es") and len(w) > 4 and w[-3] in "sxz":
+    # "boxes", "passes", "matches" drop "es"; "cases", "vaccines" only the "s"
+    if w.endswith("es") and len(w) > 4 and (w[-3] in "xz" or w.endswith(("sses", "ches",
+                                                                          "shes"))):
         return w[:-2]
     if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
         return w[:-1]

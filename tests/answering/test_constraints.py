@@ -123,6 +123,13 @@ def test_what_a_how_many_question_counts():
     assert counted("How many customers in Florida were without power?") == "customer"
     assert counted("How many tonnes of mustard seed did Canada export?") == "tonne"
     assert counted("What did the company say?") == ""
+    # "cases" is "case", as a refusal says it ("no number of cases"), and "boxes" a "box"
+    assert counted("Approximately how many positive monkeypox cases are in the US?") == "case"
+    assert counted("How many boxes were recalled?") == "box"
+    assert not kind_of_answer("How many monkeypox cases are in the US?",
+                              "At least 1.5 million people are eligible for vaccination.").ok
+    assert kind_of_answer("How many monkeypox cases are in the US?",
+                          "With more than 10,000 monkeypox cases in the US, supply is short.").ok
 
 
 @pytest.mark.parametrize("question, sentence, ok", [

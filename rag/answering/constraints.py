@@ -636,13 +636,19 @@ def asks_a_name(question: str) -> str:
         return "title"
     if _NAME_Q.search(question):
         return "name"
+    return _which_head(question, _NAMED)
+
+
+def _which_head(question: str, kinds: frozenset[str]) -> str:
+    """The first "which ..." phrase's head among ``kinds``: "which Texas state park" -> "park",
+    the last of the kinds before the phrase ends; else ""."""
     for m in _WHICH_HEAD.finditer(question):
         kind = ""
         for w in m.group(1).lower().split():
             if w in _STOP_HEAD:
                 break
-            if w in _NAMED:
-                kind = w  # "which Texas state park": the last of the kinds is the head
+            if w in kinds:
+                kind = w
             elif kind:
                 break
         if kind:
@@ -662,18 +668,8 @@ _COMMON_KINDS = frozenset(
 def asks_a_common_kind(question: str) -> bool:
     """Whether the question asks which one of a kind whose answer is a common noun ("Which
     virus ...", "Which new product did Tesla debut ...", "Which animal was it?")."""
-    for m in _WHICH_HEAD.finditer(question):
-        head = ""
-        for w in m.group(1).lower().split():
-            if w in _STOP_HEAD:
-                break
-            if w in _NAMED or w in _COMMON_KINDS:
-                head = w  # "which food chain": the last of the kinds is the head
-            elif head:
-                break
-        if head:
-            return head in _COMMON_KINDS
-    return False
+    # "which food chain": a chain, known by its name
+    return _which_head(question, _NAMED | _COMMON_KINDS) in _COMMON_KINDS
 
 
 def names_something(question: str, sentence: str, article_text: str) -> bool:

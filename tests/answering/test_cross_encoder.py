@@ -124,6 +124,13 @@ def test_the_flagship_answer_leads_with_its_sentence(bot):
                for fact in ("269 suspects", "22 countries", "112 arrests"))
 
 
+def _cross_and_rules(tmp_path, articles):
+    """The cross answerer over a new index of ``articles``, and the rules alone over it."""
+    bot = rag.Assistant(index_dir=tmp_path / "index", answerer="cross")
+    bot.ingest_articles(articles)
+    return bot, rag.Assistant(index_dir=tmp_path / "index", answerer="rules")
+
+
 def test_one_with_an_answer_of_the_asked_kind_may_overtake_a_lead_without_one(tmp_path):
     # The sentence that restates the quiz's scene ranks first by the hand-set score and names
     # no one new; the one naming who is next in line is read by the cross-encoder as the better
@@ -137,9 +144,7 @@ def test_one_with_an_answer_of_the_asked_kind_may_overtake_a_lead_without_one(tm
              "next year.")
     question = ("King Charles III became Britain's new monarch following the death of his "
                 "mother, Queen Elizabeth II. Who is next in the line of royal succession?")
-    bot = rag.Assistant(index_dir=tmp_path / "index", answerer="cross")
-    bot.ingest_articles([article])
-    rules = rag.Assistant(index_dir=tmp_path / "index", answerer="rules")
+    bot, rules = _cross_and_rules(tmp_path, [article])
     assert rules.ask(question).citations[0].quote.startswith("King Charles III has become")
     answer = bot.ask(question)
     assert answer.status == "answered"
@@ -257,9 +262,7 @@ def test_for_a_kind_named_by_a_common_noun_a_capitalised_word_does_not_hold_the_
              "meet on Thursday in Geneva.")
     question = ("Which virus is making officials at the World Health Organization reconsider "
                 "whether they should declare a public health emergency?")
-    bot = rag.Assistant(index_dir=tmp_path / "index", answerer="cross")
-    bot.ingest_articles([article])
-    rules = rag.Assistant(index_dir=tmp_path / "index", answerer="rules")
+    bot, rules = _cross_and_rules(tmp_path, [article])
     assert rules.ask(question).citations[0].quote.startswith("In late June")
     answer = bot.ask(question)
     assert answer.status == "answered"

@@ -258,6 +258,12 @@ def states_figure(text: str, digits: str, ordinal: bool, scale: str = "") -> boo
     return False
 
 
+def _lowered(text: str) -> str:
+    """``text`` lower-cased with straight apostrophes: where _name_parts' forms are looked for
+    ("M&M'S" is "M&M’S")."""
+    return text.lower().replace("’", "'")
+
+
 def _name_parts(name: str) -> list[str]:
     """The forms of a question's name to look for (with a straight apostrophe): without a
     possessive, each part of a hyphenated one, and a demonym's stem ("russians" -> "russia",
@@ -1092,7 +1098,7 @@ def unnamed_place(question: str, article_text: str) -> str:
     """A place the asking sentence asks within ("the most-searched costume in Houston") that
     the text never names, in any of its forms: that place, else "". Half the question's names
     may be missing before ``check`` refuses; a place that bounds what is asked may not."""
-    text = article_text.lower().replace("’", "'")
+    text = _lowered(article_text)
     for m in _IN_PLACE.finditer(_asking(question)):
         place = m.group(1)
         if place.lower() in _NOT_NAMES or place.lower() in MONTHS:
@@ -1133,8 +1139,8 @@ def rare_names(question: str, sentence: str, around: str, article_text: str,
     says them (never included: for an article already known to tell of another one)."""
     # Neighbours count: "Ye" in the sentence after "Kanye West" (stop 29: the sentence
     # before alone refused an answer).
-    near = f"{sentence} {around}".lower().replace("’", "'")  # as _name_parts writes it
-    article = article_text.lower().replace("’", "'")
+    near = _lowered(f"{sentence} {around}")
+    article = _lowered(article_text)
 
     def said(part: str) -> int:
         return len(re.findall(rf"\b{re.escape(part)}", article))
@@ -1296,7 +1302,7 @@ def check(question: str, sentence: str, around: str, article_text: str,
     # A name is found when any of its parts is ("texas-mexico", "russia’s"); a long question
     # holds several names that the article may phrase otherwise, so it fails only when at
     # least half of them are missing (one of one or two: "HBO" for "Netflix").
-    text = article_text.lower().replace("’", "'")  # "M&M'S" is "M&M’S"
+    text = _lowered(article_text)
     qnames = names(question)
     missing = [n for n in qnames if not any(
         part in text for part in _name_parts(n))]

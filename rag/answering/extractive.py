@@ -204,7 +204,7 @@ class ExtractiveAnswerer:
         ``sure`` of.
         Else a "related" Answer (a sentence about September does not answer a question about
         October)."""
-        from .constraints import Verdict, check, other_subject, rare_names, says_not_told
+        from .constraints import Verdict, other_subject, rare_names, says_not_told
         from .reader import sentence_contexts
 
         ok = [c for c in cands if c.score >= (self.floor() if rescue else self.threshold())] \
@@ -225,11 +225,8 @@ class ExtractiveAnswerer:
                     and c.score < closest.score:
                 why = why or "the article says it is not known"
                 continue
-            # The sentence before counts only where it would lead the answer.
-            ante = antecedent(c, question)
             around = f"{ctx.before} {ctx.after}"
-            verdict = check(question, c.text, around, ctx.doc_text,
-                            c.passage.date, before=ante.text if ante is not None else "")
+            verdict = _verdict(question, c, ctx)
             # An article whose sentence was about Instagram's fine, not TikTok's, tells of
             # Instagram in its other sentences too, unless they name TikTok.
             if verdict.ok and c.passage.doc_id in elsewhere and rare_names(
@@ -250,13 +247,10 @@ class ExtractiveAnswerer:
         # first Stanley Cup"). From the floor up, as below the threshold, when the answerer is
         # sure of it. Not for a missing number or period: a near-miss question's articles give
         # another one (benchmarks/README.md, stop 33).
-        more = [c for c in cands if c.passage.doc_id in unfit and c.score < self.threshold()
-                and c.score >= self.floor()] if not rescue else []
+        more = [c for c in cands if c.passage.doc_id in unfit
+                and self.floor() <= c.score < self.threshold()] if not rescue else []
         for c, ctx in zip(more, sentence_contexts(passages, more), strict=True):
-            ante = antecedent(c, question)
-            verdict = check(question, c.text, f"{ctx.before} {ctx.after}", ctx.doc_text,
-                            c.passage.date, before=ante.text if ante is not None else "")
-            if verdict.ok and self.sure(question, c):
+            if _verdict(question, c, ctx).ok and self.sure(question, c):
                 return c
         return _related(question, cands, passages, why)
 
@@ -330,6 +324,16 @@ class ExtractiveAnswerer:
             rest = [c for c in chosen if c.start != before.start]  # chosen already: move it
             chosen = [before, *rest][:max(2, s.max_answer_sentences)]
         return compose(question, chosen, passages)
+
+
+def _verdict(question: str, c: Candidate, ctx):
+    """constraints.check of ``c`` with its neighbours and article (``ctx``: reader's
+    sentence_contexts); the sentence before counts only where it would lead the answer."""
+    from .constraints import check
+
+    ante = antecedent(c, question)
+    return check(question, c.text, f"{ctx.before} {ctx.after}", ctx.doc_text, c.passage.date,
+                 before=ante.text if ante is not None else "")
 
 
 def _describes_asked(question: str, sentence: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ..text import tokenize
-from .question import _CALENDAR, AnswerType, answer_type, question_words
+from .question import CALENDAR_WORDS, AnswerType, answer_type, question_words
 
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November"
            "|December|Jan\\.|Feb\\.|Aug\\.|Sept?\\.|Oct\\.|Nov\\.|Dec\\.")
@@ -31,7 +31,6 @@ _NAME = re.compile(
 # Words that do not make a name new: company suffixes, titles before a name.
 _NOT_NEW = frozenset("co corp inc ltd plc llc co. corp. inc. ltd. group holdings mr mrs ms dr "
                      "the of and de".split())
-_CALENDAR_WORDS = frozenset(_CALENDAR.split("|"))
 _STOP = frozenset("The A An I In On At But And Or It He She They We This That These Those His "
                   "Her Their Its As For If When While After Before So There What Who Which "
                   "Where How Why Not No Yes Also Still Then Now Here Both Some Many Most "
@@ -57,7 +56,7 @@ def focus_span(question: str, sentence: str) -> tuple[int, int] | None:
             continue
         if all(w in qw or w in _NOT_NEW for w in words if w):
             continue  # the question says it already
-        if kind is AnswerType.ENTITY and all(w in _CALENDAR_WORDS or w.title() in _STOP
+        if kind is AnswerType.ENTITY and all(w in CALENDAR_WORDS or w.title() in _STOP
                                              for w in words if w):
             continue  # "On Friday": a day or a month is when, not which one
         # trim what the question already says from both ends ("Justice Samuel Alito")

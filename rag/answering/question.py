@@ -35,6 +35,7 @@ _CARDINALS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|do
               "|thousand|million|billion|trillion|half|quarter")
 _CALENDAR = ("january|february|march|april|may|june|july|august|september|october|november"
              "|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
+CALENDAR_WORDS = frozenset(_CALENDAR.split("|"))
 _QUANTITY_TOKEN = re.compile(rf"\d|\b(?:{_CARDINALS})\b", re.I)
 _TIME_TOKEN = re.compile(rf"\d|\b(?:{_CALENDAR})\b", re.I)
 _WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
@@ -45,7 +46,7 @@ _NOT_NAMES = frozenset(
     "the a an i in on at but and or it he she they we you this that these those his her their "
     "its our my your as for if when while after before mr ms mrs dr so there what who which "
     "where how why not no yes also still then now here both some many most all".split()
-    + _CALENDAR.split("|"))
+) | CALENDAR_WORDS
 
 # Explicit references to recent time, relative to when the question is asked.
 _RECENT = re.compile(

@@ -142,7 +142,8 @@ def test(args) -> int:
         labels = np.array(a["labels"], dtype=bool)
         logits = scorer.scores(a["question"], [c["text"] for c in a["contexts"]])
         top = np.argsort(-rules, kind="stable")[:s.cross_candidates]
-        best = top[blend_order(rules[top], logits[top], s.cross_weight)[0]]
+        best = top[blend_order(rules[top], logits[top], s.cross_weight,
+                               s.cross_lead_logit, s.cross_lead_margin)[0]]
         rows["hand-set score"].append(a["labels"][int(np.argmax(rules))])
         rows["cross-encoder alone"].append(a["labels"][int(np.argmax(logits))])
         rows["blend (answerer)"].append(a["labels"][int(best)])

@@ -126,9 +126,16 @@ class AnswerSettings:
     # The cross-encoder (rag/answering/cross_encoder.py, answerer "cross"): the
     # cross_candidates best sentences by the hand-set score are read again with the question
     # and reordered by selection score plus cross_weight times the gap of their logit to the
-    # best one's. cross_weights: "" for the shipped weights, or an .npz file.
-    cross_candidates: int = 8
+    # best one's. cross_weights: "" for the shipped weights, or an .npz file. 24 read: the
+    # answer sentence may match the question's words little ("In just over two months, BA.5
+    # outcompeted its predecessors ..."); more changed nothing (benchmarks/README.md, stop 34).
+    cross_candidates: int = 24
     cross_weight: float = 0.1
+    # A sentence the cross-encoder is sure of (a logit of cross_lead_logit at least) leads
+    # when its logit is cross_lead_margin over the blend's first one's: the small
+    # cross_weight leaves the hand-set order when the two nearly agree.
+    cross_lead_logit: float = 1.0
+    cross_lead_margin: float = 1.0
     cross_weights: str = ""
     # Below min_answer_score, the cross answerer still answers from cross_rescue_score up
     # with a sentence whose cross-encoder logit is at least cross_rescue_logit ("Dinosaur

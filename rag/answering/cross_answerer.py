@@ -26,13 +26,19 @@ from .extractive import Candidate, ExtractiveAnswerer, sentence_before
 _PRONOUN = re.compile(r"\s*(?:It|Its|He|She|They|His|Her|Their|That|This|These|Those)\b")
 
 
-def blend_order(picks, logits, weight: float) -> list[int]:
+def blend_order(picks, logits, weight: float, lead_logit: float = float("inf"),
+                lead_margin: float = 0.0) -> list[int]:
     """The read-again sentences' order, best first: selection score plus ``weight`` times each
-    logit's gap to the best logit (a pure function: the answerer and
+    logit's gap to the best logit; the best logit's sentence first when that logit is at least
+    ``lead_logit`` and ``lead_margin`` over the first one's (a pure function: the answerer and
     benchmarks/train_cross.py's test use this one)."""
     logits = np.asarray(logits, dtype=np.float64)
     blend = np.asarray(picks, dtype=np.float64) + weight * (logits - logits.max())
-    return [int(i) for i in np.argsort(-blend, kind="stable")]
+    order = [int(i) for i in np.argsort(-blend, kind="stable")]
+    sure = int(np.argmax(logits))
+    if logits[sure] >= lead_logit and logits[sure] - logits[order[0]] >= lead_margin:
+        order = [sure, *(i for i in order if i != sure)]
+    return order
 
 
 class CrossAnswerer(ExtractiveAnswerer):
@@ -97,7 +103,8 @@ class CrossAnswerer(ExtractiveAnswerer):
         if len(top) < 2:
             return
         logits = [c.logit for c in top]
-        order = blend_order([c.pick for c in top], logits, s.cross_weight)
+        order = blend_order([c.pick for c in top], logits, s.cross_weight,
+                            s.cross_lead_logit, s.cross_lead_margin)
         # The blend decides the order; the selection scores keep their scale (the read-again
         # sentences take the same values in the new order), so that the composition's ratios
         # (same_article_ratio: a second sentence of the article) mean what they meant.

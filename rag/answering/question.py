@@ -69,9 +69,21 @@ def answer_type(question: str) -> AnswerType:
 _WHO = re.compile(r"\s*(?:who|whom|whose)\b", re.I)
 
 
+def asking(question: str) -> str:
+    """The sentence that asks: the last one, up to its question mark (a quiz's preamble
+    "King Charles III became Britain's new monarch ..." and a follow-up's carried names after
+    the "?" are not it)."""
+    from ..text import sentences
+
+    if "?" in question:
+        question = question[:question.rindex("?") + 1]
+    return (sentences(question) or [question])[-1]
+
+
 def asks_who(question: str) -> bool:
-    """The question opens with "who", "whom" or "whose": a person is asked for."""
-    return bool(_WHO.match(question))
+    """The question asks with "who", "whom" or "whose" (after a preamble, too): a person is
+    asked for."""
+    return bool(_WHO.match(asking(question)))
 
 
 def refers_to_recent(question: str) -> bool:

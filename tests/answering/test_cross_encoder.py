@@ -12,6 +12,7 @@ import pytest
 from conftest import CORPUS, IKAROS
 
 import rag
+from rag.answering.cross_answerer import blend_order
 from rag.answering.cross_encoder import (
     WEIGHTS,
     CrossScorer,
@@ -149,6 +150,41 @@ def test_one_with_an_answer_of_the_asked_kind_may_overtake_a_lead_without_one(tm
     answer = bot.ask(question)
     assert answer.status == "answered"
     assert answer.citations[0].quote.startswith("Prince William, the King's elder son")
+
+
+def test_a_who_question_after_a_preamble_is_answered_by_the_name_its_article_tells_of(
+        tmp_path):
+    # The article tells of William three times: for a question that asks with "who" the new
+    # name is the answer, not another subject, though a preamble comes first (stop 34).
+    article = rag.Article(
+        id="succession", date="2022-09-10", source="usatoday.com", title="Line of succession",
+        text="King Charles III became Britain's new monarch following the death of his mother, "
+             "Queen Elizabeth II, at the age of 96. He is 73, the oldest monarch to take the "
+             "British throne. Prince William, King Charles' elder son and formerly the Duke of "
+             "Cambridge, is next in line for the throne under the British line of succession. "
+             "Charles named William the new Prince of Wales on his first full day as king. "
+             "William's wife Catherine became Princess of Wales. William and Catherine have "
+             "three children.")
+    question = ("King Charles III became Britain's new monarch following the death of his "
+                "mother, Queen Elizabeth II. Who is next in the line of royal succession?")
+    bot = rag.Assistant(index_dir=tmp_path / "index", answerer="cross")
+    bot.ingest_articles([article])
+    answer = bot.ask(question)
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.startswith("Prince William, King Charles' elder son")
+
+
+def test_a_sentence_the_cross_encoder_is_sure_of_leads_when_well_ahead():
+    # Stop 34's "Who is next in line": the restating sentence keeps the lead by 0.007 of blend
+    # though the cross-encoder reads the one naming William 1.07 better.
+    picks, logits = [0.860, 0.746], [0.91, 1.98]
+    assert blend_order(picks, logits, 0.1) == [0, 1]
+    assert blend_order(picks, logits, 0.1, lead_logit=1.0, lead_margin=1.0) == [1, 0]
+    # Not sure of it (a logit under lead_logit), or not ahead by lead_margin: the blend's order.
+    assert blend_order(picks, [0.0, 0.9], 0.1, lead_logit=1.0, lead_margin=1.0) == [0, 1]
+    assert blend_order(picks, [1.3, 2.1], 0.1, lead_logit=1.0, lead_margin=1.0) == [0, 1]
+    # The others keep the blend's order behind it.
+    assert blend_order([0.9, 0.8, 0.5], [0.0, 0.2, 2.0], 0.1, 1.0, 1.0) == [2, 0, 1]
 
 
 def test_a_sentence_that_opens_with_a_pronoun_is_read_after_the_one_before(tmp_path):

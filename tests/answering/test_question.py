@@ -5,6 +5,7 @@ import pytest
 from rag.answering.question import (
     AnswerType,
     answer_type,
+    asks_who,
     holds_new_answer,
     leads_with_name,
     names_in,
@@ -81,3 +82,14 @@ def test_a_sentence_that_opens_with_a_name_holds_one_when_the_texts_show_it_is_a
     # the question's own name is no answer
     assert not leads_with_name("Texas has fewer cases.", question_words("How many in Texas?"),
                                names)
+
+
+@pytest.mark.parametrize("question, who", [
+    ("Who won the 2022 Stanley Cup?", True),
+    ("King Charles III became Britain's new monarch following the death of his mother, Queen "
+     "Elizabeth II. Who is next in the line of royal succession?", True),
+    ("Who's Who named him. Which magazine did?", False),
+    ("Which team won? (the Avalanche, who beat Tampa Bay)", False),
+])
+def test_asks_who_reads_the_sentence_that_asks(question, who):
+    assert asks_who(question) is who

@@ -3,7 +3,10 @@
 The hand-set score (ExtractiveAnswerer.score) ranks every candidate sentence cheaply; the
 ``cross_candidates`` best are then read together with the question by the cross-encoder
 (cross_encoder.py) and reordered by their hand-set score plus ``cross_weight`` times the gap of
-their logit to the best logit: which sentence leads the answer changes.
+their logit to the best logit: which sentence leads the answer changes. One it is sure of
+(cross_lead_logit) leads when cross_lead_margin over the blend's first; once the articles
+answer, one ranked first under the threshold leads when it does not doubt it and reads it
+cross_lead_margin better than the one chosen (stop 34).
 
 Whether the articles answer stays mostly the hand-set relevance's (its best logit told
 answerable from unanswerable asks no better: benchmarks/README.md, stop 27), with one door
@@ -75,6 +78,14 @@ class CrossAnswerer(ExtractiveAnswerer):
         # answer: the cross set's questions gather there (benchmarks/README.md, stop 29).
         s = self.settings
         return top < s.cross_doubt_score and self._logit(question, best) < s.cross_doubt_logit
+
+    def prefers(self, question: str, c: Candidate, best: Candidate) -> bool:
+        # Under the threshold and ranked before the chosen sentence (the blend put it there),
+        # one the cross-encoder does not doubt and reads cross_lead_margin better answers
+        # better. Not read (beyond cross_candidates): never.
+        s = self.settings
+        return c.logit is not None and c.logit >= s.cross_doubt_logit \
+            and c.logit - self._logit(question, best) >= s.cross_lead_margin
 
     def score(self, question: str, qvec, cands: list[Candidate],
               boost_docs: set[str] | None = None, as_of: str | None = None) -> None:

@@ -196,6 +196,11 @@ class ExtractiveAnswerer:
         too doubtful to answer (the rules alone never know)."""
         return False
 
+    def prefers(self, question: str, c: Candidate, best: Candidate) -> bool:
+        """Whether ``c``, under the threshold and ranked before the chosen ``best``, answers
+        better than it (the rules alone never know)."""
+        return False
+
     def checked_best(self, question: str, cands: list[Candidate], passages: list[Passage],
                      rescue: bool = False):
         """The best candidate whose article agrees with the question's periods and names
@@ -254,6 +259,23 @@ class ExtractiveAnswerer:
                 return c
         return _related(question, cands, passages, why)
 
+    def lead_under_threshold(self, question: str, cands: list[Candidate], best: Candidate,
+                             passages: list[Passage]) -> Candidate:
+        """The sentence that leads once the articles answer with ``best``: one ranked before
+        it whose relevance is under the threshold (it holds few of the question's words: "TikTok
+        has begun to require ... and will be prohibiting all political fundraising" for "Which
+        social media platform banned political fundraising?") when it passes the question's
+        checks and the answerer ``prefers`` it; else ``best``. Whether the articles answer at
+        all does not change."""
+        from .reader import sentence_contexts
+
+        ahead = [c for c in cands[:cands.index(best)]
+                 if self.floor() <= c.score < self.threshold() and self.prefers(question, c, best)]
+        for c, ctx in zip(ahead, sentence_contexts(passages, ahead), strict=True):
+            if _verdict(question, c, ctx).ok:
+                return c
+        return best
+
     def answer(self, question: str, passages: list[Passage], qvec=None,
                boost_docs: set[str] | None = None, as_of: str | None = None) -> Answer:
         """The extractive answer. ``as_of`` (YYYY-MM-DD): when the question is asked; a
@@ -285,6 +307,8 @@ class ExtractiveAnswerer:
                           passages=passages) if rescue else best
         if not rescue and self.doubts(question, best, top):
             return _related(question, cands, passages, "it may not answer the question")
+        if not rescue:
+            best = self.lead_under_threshold(question, cands, best, passages)
         chosen = [best]
         cands = [best, *(c for c in cands if c is not best)]
         # More sentences: from the best sentence's article first (its neighbours often name

@@ -187,6 +187,42 @@ def test_a_sentence_the_cross_encoder_is_sure_of_leads_when_well_ahead():
     assert blend_order([0.9, 0.8, 0.5], [0.0, 0.2, 2.0], 0.1, 1.0, 1.0) == [2, 0, 1]
 
 
+def test_a_sentence_under_the_threshold_ranked_before_the_chosen_one_leads_when_preferred(
+        tmp_path):
+    # Stop 34: "TikTok ... will be prohibiting all political fundraising" holds few of the
+    # question's words (relevance under the threshold) but the blend ranks it before the
+    # sentence chosen over the threshold. Real sentences and checks; the two scores and
+    # logits are set to isolate the rule.
+    articles = [
+        rag.Article(id="fb", date="2022-09-22", source="usatoday.com", title="Facebook ban",
+                    text="In a written statement after the Facebook decision, the former "
+                         "president called the social media bans a disgrace on Thursday."),
+        rag.Article(id="tt", date="2022-09-21", source="cnn.com", title="TikTok",
+                    text="TikTok has begun to require verification for political accounts and "
+                         "is prohibiting all political fundraising, the company said Wednesday."),
+    ]
+    question = "Which social media platform banned political fundraising this week?"
+    bot, rules = _cross_and_rules(tmp_path, articles)
+    passages = bot.ask(question).passages
+    ex = bot.answering.extractive
+    cands = ex.candidates(passages)
+    ex.score(question, bot.embedder.embed_query(question), cands)
+    tiktok = next(c for c in cands if c.text.startswith("TikTok"))
+    chosen = next(c for c in cands if c.text.startswith("In a written statement"))
+    s = bot.settings.answer
+
+    def lead(score, logit, best_logit=-3.4, answerer=ex):
+        tiktok.score, tiktok.logit = score, logit
+        chosen.score, chosen.logit = s.min_answer_score + 0.1, best_logit
+        return answerer.lead_under_threshold(question, [tiktok, chosen], chosen, passages)
+
+    assert lead(0.45, -0.5) is tiktok
+    assert lead(0.45, -0.5, best_logit=-1.0) is chosen  # not cross_lead_margin better
+    assert lead(0.45, -1.5, best_logit=-4.0) is chosen  # doubted: under cross_doubt_logit
+    assert lead(s.cross_rescue_score - 0.05, -0.5) is chosen  # under the floor
+    assert lead(0.45, -0.5, answerer=rules.answering.extractive) is chosen  # the rules alone
+
+
 def test_a_sentence_that_opens_with_a_pronoun_is_read_after_the_one_before(tmp_path):
     # "It is 303 metres long" alone names no bridge: read alone, every "The new bridge of
     # KarsbyN opened" outscored it, and another town's answer led (stop 28)

@@ -42,6 +42,8 @@ TARGETS = {
 }
 DATA = ROOT / "benchmarks" / "data"
 MAX = {("answer", "abstention_rate"): 0.10}  # upper bounds (on the answerable questions)
+# With the questions' dates the bar is higher (issue 10: 0.88 against 0.85 with text alone).
+WITH_DATES = {("answer", "contains_answer_in_gold"): 0.88}
 BASELINES = ["dense", "bm25", "rrf"]
 
 
@@ -60,7 +62,8 @@ def show(name: str, report, targets: dict) -> list[str]:
     for (section, key), goal in {**targets, **MAX}.items():
         for cfg in ("default", "default+dates"):
             if cfg in report.configs:
-                lines.append(target_line(report, cfg, section, key, goal))
+                bar = WITH_DATES.get((section, key), goal) if cfg == "default+dates" else goal
+                lines.append(target_line(report, cfg, section, key, bar))
     return lines
 
 

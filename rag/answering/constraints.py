@@ -651,6 +651,8 @@ def _which_head(question: str, kinds: frozenset[str]) -> str:
     for m in _WHICH_HEAD.finditer(question):
         kind = ""
         for w in m.group(1).lower().split():
+            # "Which country's lawmakers ...": the country is asked for
+            w = re.sub(r"['’]s$", "", w)
             if w in _STOP_HEAD:
                 break
             if w in kinds:

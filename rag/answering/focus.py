@@ -46,8 +46,8 @@ def focus_span(question: str, sentence: str) -> tuple[int, int] | None:
         return None
     qw = question_words(question)
     qtok = set(tokenize([question])[0])
-    found = []
-    for m in pattern.finditer(sentence):
+    found = _countries_asked(question, sentence) if kind is AnswerType.ENTITY else []
+    for m in (pattern.finditer(sentence) if not found else ()):
         a, b = m.start(), m.end()
         phrase = sentence[a:b].strip()
         words = [w.lower().strip(".,;:“”\"'’") for w in phrase.split()]
@@ -74,6 +74,18 @@ def focus_span(question: str, sentence: str) -> tuple[int, int] | None:
     if not anchors:
         return found[0]
     return min(found, key=lambda s: min(abs(s[0] - x) for x in anchors))
+
+
+def _countries_asked(question: str, sentence: str) -> list[tuple[int, int]]:
+    """For "Which country ...?": the countries the sentence names that the question does not,
+    by name or adjective ("Iranian lawmakers have urged ..."), which the capitalised-word rule
+    misses at a sentence's start."""
+    from .constraints import asks_a_name
+    from .places import new_country_spans
+
+    if asks_a_name(question) not in ("country", "countries", "nation", "nations"):
+        return []
+    return new_country_spans(question, sentence)
 
 
 def _bare(word: str) -> str:

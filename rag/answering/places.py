@@ -103,16 +103,17 @@ _IN_ORG = re.compile(r"\s+(?:Geological|Geologic|Survey|Airlines|Airways|Postal|
 _OF_ORG = re.compile(r"\b[A-Z][\w&’'-]*\s+of\s+$")
 
 
-def countries_named(text: str) -> set[str]:
-    """The country names and adjectives in ``text``, as written."""
+def country_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` names a country or says its adjective ("Iranian", "Saudi Arabian"):
+    (start, end) of each, in the order found."""
     stems, pattern = _countries()
-    found = set()
+    found = []
 
     def add(m: re.Match) -> None:
         of_org = m.group(0) == "America" and _OF_ORG.search(text[max(0, m.start() - 40):
                                                                    m.start()])
         if not (_IN_ORG.match(text, m.end()) or of_org):
-            found.add(m.group(0))
+            found.append(m.span())
 
     for m in pattern.finditer(text):
         add(m)
@@ -121,6 +122,16 @@ def countries_named(text: str) -> set[str]:
         if any(w[:k] in stems for k in range(4, min(len(w), _STEM_MAX) + 1)):
             add(m)
     return found
+
+
+def countries_named(text: str) -> set[str]:
+    """The country names and adjectives in ``text``, as written."""
+    return {text[a:b] for a, b in country_spans(text)}
+
+
+def new_country_spans(question: str, text: str) -> list[tuple[int, int]]:
+    """country_spans of ``text`` that name a country the question does not."""
+    return [(a, b) for a, b in country_spans(text) if _new({text[a:b]}, question)]
 
 
 _STATES = re.compile(r"\b(?:" + "|".join(sorted(US_STATES, key=len, reverse=True)) + r")\b")

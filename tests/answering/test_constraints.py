@@ -421,6 +421,13 @@ def test_a_sentence_that_only_repeats_the_question_does_not_answer():
     # a day or a month is when, not which one
     ("Which company did it buy?", "On Friday it bought Acme for $5 million.", "Acme"),
     ("Which band is reuniting?", "They are touring in March.", None),
+    # a country by its adjective, also first in the sentence (stop 34)
+    ("Which country's lawmakers have urged officials to show no leniency to protesters?",
+     "Iranian lawmakers have urged the judiciary to show no leniency to protesters.",
+     "Iranian"),
+    ("What country announced a crackdown on rainbow-colored toys?",
+     "Saudi Arabian officials have cracked down on rainbow-colored toys.", "Saudi Arabian"),
+    ("Which country did the US team defeat?", "The US team beat Wales 2-0.", "Wales"),
 ])
 def test_focus_marks_the_answer_phrase(question, sentence, phrase):
     span = focus_span(question, sentence)
@@ -483,6 +490,7 @@ def test_a_sentence_dated_before_its_article_does_not_answer_this_weeks_news(
     ("Which NFL team won the Super Bowl for the second year in a row?", "team"),
     ("At which Texas state park did drought reveal dinosaur tracks?", "park"),
     ("What is the title of Joe Biden's first campaign ad of 2024?", "title"),
+    ("Which country’s lawmakers have urged state officials to show no leniency?", "country"),
     # people known by their names
     ("Which Supreme Court justice wrote the majority opinion?", "justice"),
     ("Which Hollywood star was awarded an honorary Palme d'Or?", "star"),

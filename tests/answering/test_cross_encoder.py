@@ -167,8 +167,7 @@ def test_a_who_question_after_a_preamble_is_answered_by_the_name_its_article_tel
              "three children.")
     question = ("King Charles III became Britain's new monarch following the death of his "
                 "mother, Queen Elizabeth II. Who is next in the line of royal succession?")
-    bot = rag.Assistant(index_dir=tmp_path / "index", answerer="cross")
-    bot.ingest_articles([article])
+    bot, _rules = _cross_and_rules(tmp_path, [article])
     answer = bot.ask(question)
     assert answer.status == "answered"
     assert answer.citations[0].quote.startswith("Prince William, King Charles' elder son")

@@ -853,10 +853,17 @@ def _superlative_in(pattern: re.Pattern, text: str) -> bool:
     return any(m.group(1).lower() not in _NOT_SUPERLATIVE for m in pattern.finditer(text))
 
 
+# "Which app was the No. 1 non-gaming app ...?", "... became the top-selling ...": the first of
+# a ranking, by its rank.
+_ASKS_FIRST = re.compile(r"\b(?:is|was|are|were|became|becomes|become|ranked|ranks)\s+(?:the\s+)?"
+                         r"(?:no\.\s*1|number one|top)\b", re.I)
+
+
 def asks_for_top(question: str) -> bool:
     """Whether the asking sentence asks for the one at the top of a ranking ("Which state
-    has the most confirmed cases?")."""
-    return _superlative_in(_ASKS_TOP, _asking(question))
+    has the most confirmed cases?", "Which app was the No. 1 ...?")."""
+    asking = _asking(question)
+    return _superlative_in(_ASKS_TOP, asking) or bool(_ASKS_FIRST.search(asking))
 
 
 def tells_top(sentence: str) -> bool:

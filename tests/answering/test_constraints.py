@@ -865,6 +865,20 @@ def test_which_has_the_most_wants_a_sentence_that_ranks():
                             "cost him the most money?")
 
 
+def test_which_was_number_one_wants_a_sentence_that_ranks():
+    # Stop 34: the cross set's "No.1 app" question was answered with an app's launch.
+    q = ("Which social media platform was the No.1 non-gaming app in the US Apple App Store "
+         "this week after overtaking rivals including Facebook and Instagram?")
+    assert asks_for_top(q)
+    assert asks_for_top("Which song became the top single of the year?")
+    launch = ("Truth Social launched in February on Apple's app store, and was approved for "
+              "Google's app store on Oct. 13.")
+    verdict = check(q, launch, "", launch, "2022-10-17")
+    assert not verdict.ok and "top" in verdict.reason
+    first = "BeReal was the No. 1 non-gaming app in Apple's App Store on Tuesday."
+    assert check(q, first, "", first, "2022-10-17").ok
+
+
 def test_a_sentence_that_says_it_is_not_known_yet_does_not_answer():
     q = "Who became the new prime minister of Britain this week?"
     for unknown in ("The new prime minister, whoever that may be, faces a divided party.",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..dates import date_int, from_int
 from ..text import points_back, sentences, tokenize
 from .places import named_otherwise, names_place, other_country
-from .question import AnswerType, asks_who, holds_new_answer, question_words
+from .question import AnswerType, answer_type, asks_who, holds_new_answer, question_words
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december"]
@@ -740,6 +740,14 @@ _REPEAT = re.compile(r"\bin a row\b|\bconsecutive|\bstraight\b|\bback-to-back\b|
                      r"|\b(?:two|three|four|five|2|3|4|5)-peat\b", re.I)
 
 
+# "How much did it make worldwide?": a figure of the whole world, which a sentence or its
+# neighbours say as such ("$187 million its opening weekend" is most often the domestic one).
+_WORLDWIDE_Q = re.compile(r"\b(?:worldwide|globally|around the world|across the world"
+                          r"|internationally)\b", re.I)
+_WORLDWIDE = re.compile(r"\b(?:world-?wide|global(?:ly)?|around the world|across the world"
+                        r"|international(?:ly)?|overseas|the world)\b", re.I)
+
+
 # Which way a figure went.
 _FELL = re.compile(r"\b(?:decreas\w*|fell|fall|falls|falling|dropped|drops?|dropping|declin\w*"
                    r"|dip|dips|dipped|plunged?|plunging|slid|slump\w*|tumbled?|sank|cheaper|lower"
@@ -1347,6 +1355,9 @@ def check(question: str, sentence: str, around: str, article_text: str,
         return Verdict(False, "the article says it is not known")
     if _IN_A_ROW.search(asking) and not _REPEAT.search(near):
         return Verdict(False, "it does not tell of a run in a row")
+    if _WORLDWIDE_Q.search(asking) and answer_type(question) is AnswerType.QUANTITY \
+            and not _WORLDWIDE.search(near):
+        return Verdict(False, "it does not give the worldwide figure")
     way = other_direction(question, sentence)
     if way:
         return Verdict(False, f"it tells of a {way}")

@@ -879,6 +879,26 @@ def test_which_was_number_one_wants_a_sentence_that_ranks():
     assert check(q, first, "", first, "2022-10-17").ok
 
 
+def test_a_worldwide_figure_is_given_as_such():
+    # Stop 34: near-miss "How much did ... make worldwide in its opening weekend?" was answered
+    # with the domestic figure.
+    q = ("How much did “Doctor Strange in the Multiverse of Madness” make worldwide in its "
+         "opening weekend?")
+    article = "“Doctor Strange in the Multiverse of Madness” opened in May. "
+    opening = "May's “Multiverse of Madness” made $187 million its opening weekend."
+    verdict = check(q, opening, "", article + opening, "2022-07-10")
+    assert not verdict.ok and "worldwide" in verdict.reason
+    for world in ("It made $450 million worldwide in its opening weekend.",
+                  "Its global opening reached $450 million.",
+                  "It took $265 million overseas, for $450 million around the world."):
+        assert check(q, world, "", article + world, "2022-05-08").ok, world
+    # the neighbours may say it; and a question that does not ask worldwide is not checked
+    assert check(q, opening, "That was $450 million globally.", article + opening,
+                 "2022-05-08").ok
+    assert check("How much did it make in its opening weekend?", opening, "", article + opening,
+                 "2022-05-08").ok
+
+
 def test_a_sentence_that_says_it_is_not_known_yet_does_not_answer():
     q = "Who became the new prime minister of Britain this week?"
     for unknown in ("The new prime minister, whoever that may be, faces a divided party.",

@@ -269,7 +269,8 @@ class ExtractiveAnswerer:
         all does not change."""
         from .reader import sentence_contexts
 
-        ahead = [c for c in cands[:cands.index(best)]
+        at = next(i for i, c in enumerate(cands) if c is best)  # not ==: it compares vectors
+        ahead = [c for c in cands[:at]
                  if self.floor() <= c.score < self.threshold() and self.prefers(question, c, best)]
         for c, ctx in zip(ahead, sentence_contexts(passages, ahead), strict=True):
             if _verdict(question, c, ctx).ok:

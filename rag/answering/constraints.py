@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 
 from ..dates import date_int, from_int
-from ..text import points_back, sentences, tokenize
+from ..text import points_back, tokenize
 from .places import named_otherwise, names_place, other_country
 from .question import AnswerType, answer_type, asks_who, holds_new_answer, question_words
+from .question import asking as _asking  # the sentence that asks (a local name here)
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december"]
@@ -1045,13 +1046,6 @@ def _proper_runs(text: str) -> list[list[str]]:
 def _plain(text: str) -> str:
     text = re.sub(r"[’']s\b", "", text.lower())
     return " " + " ".join(re.sub(r"[^\w\s]|_", " ", text).split()) + " "
-
-
-def _asking(question: str) -> str:
-    """The sentence that asks: the last one, up to its question mark."""
-    if "?" in question:
-        question = question[:question.rindex("?") + 1]
-    return (sentences(question) or [question])[-1]
 
 
 def _runs_of_names(question: str) -> list[list[str]]:

@@ -81,9 +81,9 @@ def _countries_asked(question: str, sentence: str) -> list[tuple[int, int]]:
     by name or adjective ("Iranian lawmakers have urged ..."), which the capitalised-word rule
     misses at a sentence's start."""
     from .constraints import asks_a_name
-    from .places import new_country_spans
+    from .places import COUNTRY_KINDS, new_country_spans
 
-    if asks_a_name(question) not in ("country", "countries", "nation", "nations"):
+    if asks_a_name(question) not in COUNTRY_KINDS:
         return []
     return new_country_spans(question, sentence)
 

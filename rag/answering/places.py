@@ -165,10 +165,14 @@ def _new(found: set[str], question: str) -> bool:
                for w in found)
 
 
+# The asked kinds (constraints.asks_a_name) answered by one of the list of countries.
+COUNTRY_KINDS = frozenset(("country", "countries", "nation", "nations"))
+
+
 def names_place(kind: str, question: str, sentence: str) -> bool | None:
     """For a question asking which country or which state: whether the sentence names one
     that the question does not. None for other kinds (no list to check against)."""
-    if kind in ("country", "countries", "nation", "nations"):
+    if kind in COUNTRY_KINDS:
         return _new(countries_named(sentence), question)
     if kind in ("state", "states"):
         # A nation is a state too ("Which state holds the EU presidency?" - Denmark), but not

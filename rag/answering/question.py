@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from ..text import sentences
+
 
 class AnswerType(Enum):
     QUANTITY = "quantity"  # how many, how much, what percentage, how old...
@@ -73,8 +75,6 @@ def asking(question: str) -> str:
     """The sentence that asks: the last one, up to its question mark (a quiz's preamble
     "King Charles III became Britain's new monarch ..." and a follow-up's carried names after
     the "?" are not it)."""
-    from ..text import sentences
-
     if "?" in question:
         question = question[:question.rindex("?") + 1]
     return (sentences(question) or [question])[-1]

@@ -282,6 +282,8 @@ class ExtractiveAnswerer:
         """The extractive answer. ``as_of`` (YYYY-MM-DD): when the question is asked; a
         question about recent time ("this week") is then answered only from articles of the
         date_window_days before it, and older articles need a better match (see score)."""
+        from .reader import sentence_contexts
+
         if qvec is None:
             qvec = self.embedder.embed_query(question)
         s = self.settings
@@ -325,7 +327,15 @@ class ExtractiveAnswerer:
         kind = answer_type(question)
         told = answer_phrases(question, best.text)
         lead_told = set(told)  # what the best sentence itself says (told grows below)
-        for c in [*same, *other]:
+        # One the best sentence names by the last word of a name alone ("Biden tested positive
+        # ...") is named in full by a sentence that passes the question's checks ("President
+        # Joe Biden said Thursday that he's tested positive ..."): it comes next.
+        fuller = [c for c in cands[1:] if c.score >= s.min_answer_score
+                  and _names_more_fully(answer_phrases(question, c.text), best.text)]
+        fuller = [c for c, ctx in zip(fuller, sentence_contexts(passages, fuller), strict=True)
+                  if _verdict(question, c, ctx).ok][:1]
+        rest = [c for c in [*same, *other] if all(c is not f for f in fuller)]
+        for c in [*fuller, *rest]:
             if len(chosen) >= s.max_answer_sentences:
                 break
             if any(float(c.vec @ o.vec) > s.redundancy_cosine for o in chosen):
@@ -359,6 +369,17 @@ def _verdict(question: str, c: Candidate, ctx):
     ante = antecedent(c, question)
     return check(question, c.text, f"{ctx.before} {ctx.after}", ctx.doc_text, c.passage.date,
                  before=ante.text if ante is not None else "")
+
+
+def _names_more_fully(phrases: set[str], lead: str) -> bool:
+    """Whether one of ``phrases`` is a fuller name of one that ``lead`` names by its last word
+    alone: "president joe biden" when the lead says "Biden tested positive ..."."""
+    for p in phrases:
+        words = p.split()
+        if len(words) > 1 and p not in lead.lower() and re.search(
+                rf"\b{re.escape(words[-1].title())}\b", lead):
+            return True
+    return False
 
 
 def _describes_asked(question: str, sentence: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ..text import tokenize
-from .question import CALENDAR_WORDS, AnswerType, answer_type, question_words
+from .question import CALENDAR_WORDS, RELATIVE_TIME, AnswerType, answer_type, question_words
 
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November"
            "|December|Jan\\.|Feb\\.|Aug\\.|Sept?\\.|Oct\\.|Nov\\.|Dec\\.")
@@ -22,7 +22,8 @@ _QUANTITY = re.compile(
       r"forty|fifty|hundred|dozens?|half)\b" + _UNIT, re.I)
 _TIME = re.compile(
     rf"(?:\b(?:{_DAYS}),?\s+)?\b(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
-    rf"|\b(?:{_DAYS})\b|\b(?:1[89]|20)\d\d\b")
+    rf"|\b(?:{_DAYS})\b|\b(?:1[89]|20)\d\d\b|(?i:{RELATIVE_TIME})")
+_RELATIVE = re.compile(RELATIVE_TIME, re.I)
 _NAME = re.compile(
     r"[“\"][^”\"]{2,80}[”\"]"
     # (one way to split the blanks between words: "\s+(?:of)?\s*" back-tracked quadratically
@@ -61,10 +62,13 @@ def focus_span(question: str, sentence: str) -> tuple[int, int] | None:
             continue  # "On Friday": a day or a month is when, not which one
         # trim what the question already says from both ends ("Justice Samuel Alito")
         toks = list(re.finditer(r"\S+", sentence[a:b]))
-        while len(toks) > 1 and _bare(toks[0].group(0)) in qw:
+        # ("next week" is one phrase, whether or not the question says "next")
+        while len(toks) > 1 and _bare(toks[0].group(0)) in qw and not _RELATIVE.fullmatch(phrase):
             toks.pop(0)
-        while len(toks) > 1 and _bare(toks[-1].group(0)) in qw:
+        while len(toks) > 1 and _bare(toks[-1].group(0)) in qw and not _RELATIVE.fullmatch(phrase):
             toks.pop()
+        if kind is AnswerType.ENTITY and all(_bare(t.group(0)) in CALENDAR_WORDS for t in toks):
+            continue  # "Covid-19 Thursday" less the question's "Covid-19"
         found.append((a + toks[0].start(), a + toks[-1].end()))
     if not found:
         return None

@@ -30,7 +30,7 @@ _QUANTITY_Q = re.compile(
     r"|\bwhat (?:is|was|were|are|will be) the (?:[\w-]+ ){0,4}?(?:price|cost|fee|fare|salary"
     r"|amount|number|percentage|rate|total|temperature|population)\b(?! of (?:living|war)\b)",
     re.I)
-_TIME_Q = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month)\b", re.I)
+_TIME_Q = re.compile(r"\bwhen\b|\bhow soon\b|\b(what|which) (year|date|day|month)\b", re.I)
 _ENTITY_Q = re.compile(r"\b(who|whom|whose|which|where|what)\b", re.I)
 # Exact amounts only: "millions of" or "dozens" does not say how many.
 _CARDINALS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred"
@@ -39,7 +39,16 @@ _CALENDAR = ("january|february|march|april|may|june|july|august|september|octobe
              "|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
 CALENDAR_WORDS = frozenset(_CALENDAR.split("|"))
 _QUANTITY_TOKEN = re.compile(rf"\d|\b(?:{_CARDINALS})\b", re.I)
-_TIME_TOKEN = re.compile(rf"\d|\b(?:{_CALENDAR})\b", re.I)
+# "When will it be available?" is answered by "next month" or "in a few weeks" as often as by
+# a date: a time said relative to the article's day (its date tells which).
+RELATIVE_TIME = (r"\b(?:(?:next|coming|later this|early next|late next|this coming)\s+"
+                 r"(?:week|weekend|month|year|spring|summer|fall|autumn|winter|season)"
+                 r"|(?:(?:in|within)\s+)?(?:a|the|the next|the coming)\s+(?:few|couple(?:\s+of)?)"
+                 r"\s+(?:days|weeks|months|years)"
+                 r"|(?:in|within)\s+(?:the\s+)?(?:coming|next|several)\s+(?:days|weeks|months|years)"
+                 r"|(?:a|two|three|several)\s+(?:few\s+)?(?:days|weeks|months)\s+(?:from now|later"
+                 r"|away))\b")
+_TIME_TOKEN = re.compile(rf"\d|\b(?:{_CALENDAR})\b|{RELATIVE_TIME}", re.I)
 _WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 _QUOTED = re.compile(r"[“\"][^”\"]{2,80}[”\"]")
 _TRIM = ".,;:!?()[]\"'“”‘’"

@@ -428,6 +428,16 @@ def test_a_sentence_that_only_repeats_the_question_does_not_answer():
     ("What country announced a crackdown on rainbow-colored toys?",
      "Saudi Arabian officials have cracked down on rainbow-colored toys.", "Saudi Arabian"),
     ("Which country did the US team defeat?", "The US team beat Wales 2-0.", "Wales"),
+    # a time said relative to the article's day, whole though the question says "next"
+    # (stop 35)
+    ("When will NASA next attempt to launch Artemis I?",
+     "NASA could try again in a few weeks, officials said.", "in a few weeks"),
+    ("How soon could shots begin?", "The White House said shots could begin as early as "
+     "next week.", "next week"),
+    # what is left of a name less the question's words is not a day ("Covid-19 Thursday")
+    ("Which official tested positive for Covid-19?",
+     "Biden tested positive for Covid-19 Thursday morning, the White House said.",
+     "White House"),
 ])
 def test_focus_marks_the_answer_phrase(question, sentence, phrase):
     span = focus_span(question, sentence)

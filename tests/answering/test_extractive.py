@@ -130,6 +130,27 @@ def test_a_sentence_that_opens_with_the_asked_kind_is_led_by_the_one_naming_it(t
     assert any(c.quote.startswith("The show, which follows") for c in answer.citations)
 
 
+def test_a_name_said_by_its_last_word_is_followed_by_the_sentence_naming_it_in_full(tmp_path):
+    # "Biden tested positive ..." leads; "President Joe Biden said ..." comes next, before the
+    # sentences that name someone else (stop 35)
+    article = rag.Article(
+        id="covid", date="2022-07-21", source="cnn.com", title="Biden has Covid",
+        text="Biden tested positive for Covid-19 Thursday morning and has begun taking the "
+             "antiviral drug Paxlovid, the White House said. He has very mild symptoms, "
+             "according to his doctor. Then-President Donald Trump tested positive for "
+             "Covid-19 in October 2020, and so did then-first lady Melania Trump. He last "
+             "tested negative on Tuesday, White House press secretary Karine Jean-Pierre "
+             "said. President Joe Biden said in a video that he has tested positive for "
+             "Covid-19 but will keep working from the residence. Masks are recommended "
+             "indoors.")
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles([article])
+    answer = bot.ask("Which high-ranking US official tested positive for Covid-19 this week?")
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.startswith("Biden tested positive")
+    assert answer.citations[1].quote.startswith("President Joe Biden said")
+
+
 def test_a_description_of_a_single_word_does_not_pull_the_sentence_before():
     # "Which show ..." with "the show" in the best sentence: two words of the description at
     # least, else "the country" beside "Sri Lanka" would pull in a dateline or a heading

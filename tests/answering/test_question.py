@@ -23,6 +23,7 @@ from rag.answering.question import (
     ("What was the cost of living crisis called?", AnswerType.ENTITY),
     ("When will NASA next attempt to launch Artemis I?", AnswerType.TIME),
     ("In which year did the war end?", AnswerType.TIME),
+    ("How soon could vaccines be available for children?", AnswerType.TIME),
     ("Which team won the Stanley Cup?", AnswerType.ENTITY),
     ("Who holds the home run record?", AnswerType.ENTITY),
     ("Where are many Americans moving?", AnswerType.ENTITY),
@@ -54,6 +55,17 @@ def test_a_number_the_question_already_gives_is_not_an_answer():
     # Vague amounts and dates do not say how many; dates do say when.
     assert not holds_new_answer("Millions were recalled on Monday.", qw, quantity)
     assert holds_new_answer("They were recalled on Monday.", qw, time)
+
+
+def test_a_time_said_relative_to_the_article_answers_when():
+    # "When will it be available?" -> "next month", "in a few weeks" as well as a date (stop 35)
+    q = "When will the new booster be available?"
+    qw, time = question_words(q), AnswerType.TIME
+    for sentence in ("Updated boosters will be available next month.",
+                     "The shots could begin within the next few weeks, officials said.",
+                     "It will be at least a few weeks before the launch."):
+        assert holds_new_answer(sentence, qw, time), sentence
+    assert not holds_new_answer("The booster will be available soon.", qw, time)
 
 
 def test_a_name_the_question_already_gives_is_not_an_answer():

@@ -166,6 +166,10 @@ class AnswerSettings:
     # With an as_of date: sentences from the date_window_days before it gain half of this in
     # relevance, older ones lose half; questions about "this week" use only that window.
     freshness_weight: float = 0.2
+    # With an as_of date, a figure asked "as of this week" is led by a newer article's figure
+    # that passes the checks and has latest_figure_ratio of the best's selection score: a
+    # count grows ("6,600 cases" on August 5, "10,000" on August 10). 0 turns it off.
+    latest_figure_ratio: float = 0.7
     # Extra answer sentences: from the best sentence's article when they score at least
     # same_article_ratio of the best; from other articles at least other_article_ratio.
     same_article_ratio: float = 0.6

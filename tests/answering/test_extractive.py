@@ -151,6 +151,27 @@ def test_a_name_said_by_its_last_word_is_followed_by_the_sentence_naming_it_in_f
     assert answer.citations[1].quote.startswith("President Joe Biden said")
 
 
+def test_a_figure_asked_as_of_this_week_is_led_by_the_newer_article(tmp_path):
+    # A count grows: asked on August 12, August 10's "10,000" leads August 5's "6,600"; asked
+    # without a date, the closer match leads (stop 35)
+    articles = [
+        rag.Article(id="pox1", date="2022-08-05", source="cnn.com", title="Cases climb",
+                    text="Since the first US monkeypox case was identified in mid-May, more "
+                         "than 6,600 probable or confirmed cases have been detected in the "
+                         "United States. Health officials urged people at risk to get "
+                         "vaccinated."),
+        rag.Article(id="pox2", date="2022-08-10", source="cnn.com", title="Supply short",
+                    text="With more than 10,000 monkeypox cases in the United States and "
+                         "vaccine demand remaining high, the Jynneos vaccine has been in short "
+                         "supply for weeks. Clinics are stretching doses.")]
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles(articles)
+    q = "Approximately how many positive monkeypox cases are in the United States as of this week?"
+    dated = bot.ask(q, as_of="2022-08-12")
+    assert dated.status == "answered" and dated.citations[0].doc_id == "pox2"
+    assert bot.ask(q).citations[0].doc_id == "pox1"
+
+
 def test_a_description_of_a_single_word_does_not_pull_the_sentence_before():
     # "Which show ..." with "the show" in the best sentence: two words of the description at
     # least, else "the country" beside "Sri Lanka" would pull in a dateline or a heading

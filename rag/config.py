@@ -170,6 +170,10 @@ class AnswerSettings:
     # that passes the checks and has latest_figure_ratio of the best's selection score: a
     # count grows ("6,600 cases" on August 5, "10,000" on August 10). 0 turns it off.
     latest_figure_ratio: float = 0.7
+    # A figure the asking sentence states ("the record with 73 home runs") that the chosen
+    # sentence does not: a sentence stating it leads, from stated_figure_ratio of the chosen
+    # one's selection score up. 0 turns it off.
+    stated_figure_ratio: float = 0.5
     # Extra answer sentences: from the best sentence's article when they score at least
     # same_article_ratio of the best; from other articles at least other_article_ratio.
     same_article_ratio: float = 0.6

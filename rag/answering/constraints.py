@@ -96,7 +96,9 @@ _NOT_NAMES = frozenset(
 # 10-year deal") is one its article states too; after "more than", "about" ... the article may
 # give another figure (13.1% for "more than 13%"), so those are not looked for.
 _FIGURE = re.compile(
-    r"(?<![\w.,])[$€£]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(st|nd|rd|th)?(?!\w|[.,]\d)", re.I)
+    # (not the number of a name: "Covid-19", "F-35")
+    r"(?<![\w.,])(?<![A-Za-z]-)[$€£]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(st|nd|rd|th)?(?!\w|[.,]\d)",
+    re.I)
 _APPROX = re.compile(r"\b(?:more|fewer|less|greater|higher|lower|other)\s+than\s*$|\b(?:over|about"
                      r"|around|roughly|nearly|almost|some|approximately|up to|upwards of|under"
                      r"|at least|at most|close to|more|top|topped|exceeding)\s*$", re.I)

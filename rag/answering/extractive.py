@@ -281,6 +281,33 @@ class ExtractiveAnswerer:
                 return c
         return best
 
+    def stating(self, question: str, cands: list[Candidate], best: Candidate,
+                passages: list[Passage]) -> Candidate:
+        """The sentence that leads when the asking sentence states a figure ("Who holds the
+        ... record with 73 home runs?") that ``best`` does not: one that states it, holds an
+        answer of the asked kind and passes the question's checks, with stated_figure_ratio of
+        ``best``'s selection score at least ("Barry Bonds set the major league record with 73
+        home runs in 2001", over Judge's 62nd); else ``best``. Only the asking sentence's
+        figures: a quiz's preamble ("hit a record-breaking 62nd home run") is not the answer."""
+        from .constraints import figures, states_figure
+        from .question import asking
+        from .reader import sentence_contexts
+
+        ratio = self.settings.stated_figure_ratio
+        stated = figures(asking(question))
+
+        def states(c: Candidate) -> bool:
+            return all(states_figure(c.text, d, o, sc) for _, d, o, sc in stated)
+
+        if ratio <= 0 or not stated or states(best):
+            return best
+        them = [c for c in cands if c is not best and c.typed and c.pick >= ratio * best.pick
+                and states(c)]
+        for c, ctx in zip(them, sentence_contexts(passages, them), strict=True):
+            if _verdict(question, c, ctx).ok:
+                return c
+        return best
+
     def lead_under_threshold(self, question: str, cands: list[Candidate], best: Candidate,
                              passages: list[Passage]) -> Candidate:
         """The sentence that leads once the articles answer with ``best``: one ranked before
@@ -335,6 +362,7 @@ class ExtractiveAnswerer:
         if not rescue:
             best = self.lead_under_threshold(question, cands, best, passages)
             best = self.latest(question, cands, best, passages, as_of)
+            best = self.stating(question, cands, best, passages)
         chosen = [best]
         cands = [best, *(c for c in cands if c is not best)]
         # More sentences: from the best sentence's article first (its neighbours often name

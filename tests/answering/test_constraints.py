@@ -85,6 +85,9 @@ def test_the_figures_a_question_states():
     assert figures("Which automaker recalled more than 200,000 trucks in 2022?") == []
     assert figures("Prices rose by about 13% and at least $4 a gallon") == []
     assert figures("What did Apollo 11 carry, and did No.1 win?") == [("11", "11", False, "")]
+    # the number of a name is not a figure (stop 35)
+    assert figures("What official Covid-19 death toll did North Korea report?") == []
+    assert figures("How many F-35 jets did it order?") == []
     assert figures("the card that sold for $12.6 million") == [
         ("$12.6 million", "12.6", False, "million")]
     assert states_figure("It will cut 31000 flights.", "31000", False)

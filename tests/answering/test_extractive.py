@@ -172,6 +172,26 @@ def test_a_figure_asked_as_of_this_week_is_led_by_the_newer_article(tmp_path):
     assert bot.ask(q).citations[0].doc_id == "pox1"
 
 
+def test_a_sentence_stating_the_asked_figure_leads(tmp_path):
+    # "... the record with 73 home runs?": the sentence saying 73 leads, not the one closest to
+    # the quiz's preamble about the 62nd (stop 35)
+    article = rag.Article(
+        id="judge", date="2022-10-05", source="cnn.com", title="Judge hits 62nd",
+        text="New York Yankees slugger Aaron Judge broke Roger Maris' single-season American "
+             "League home run record, hitting his 62nd blast of the year in a game Tuesday "
+             "against the Texas Rangers. Judge runs the bases in Arlington, Texas, after "
+             "hitting his 62nd home run of the season. Fans cheered for minutes. Barry Bonds "
+             "holds the major league single-season record of 73 home runs, but many have cast "
+             "doubt on that landmark.")
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles([article])
+    answer = bot.ask("New York Yankees slugger Aaron Judge hit a record-breaking 62nd home run "
+                     "this week. Who holds the overall major league single-season record with "
+                     "73 home runs?")
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.startswith("Barry Bonds holds")
+
+
 def test_a_description_of_a_single_word_does_not_pull_the_sentence_before():
     # "Which show ..." with "the show" in the best sentence: two words of the description at
     # least, else "the country" beside "Sri Lanka" would pull in a dateline or a heading

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from ..dates import date_int, from_int
 from ..text import points_back, tokenize
 from .places import named_otherwise, names_place, other_country
-from .question import AnswerType, answer_type, asks_who, holds_new_answer, question_words
+from .question import (
+    AnswerType,
+    answer_type,
+    asks_where,
+    asks_who,
+    holds_new_answer,
+    question_words,
+)
 from .question import asking as _asking  # the sentence that asks (a local name here)
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -1192,9 +1199,9 @@ def other_subject(question: str, sentence: str, around: str, article_text: str) 
     """A sentence about another one of the question's kind ("a record fine ... against social
     network Instagram" for "How much did Ireland fine TikTok?"): the question has rare_names,
     and the sentence names another that the article says three times or more. Then that
-    other name, else "". Not for a question that asks for a name: there the new name may be
-    the answer."""
-    if asks_a_name(question) or asks_who(question):
+    other name, else "". Not for a question that asks for a name or a place: there the new
+    name may be the answer ("Many chose to do that ... in Mexico City")."""
+    if asks_a_name(question) or asks_who(question) or asks_where(question):
         return ""
     if not rare_names(question, sentence, around, article_text):
         return ""

@@ -95,6 +95,14 @@ def asks_who(question: str) -> bool:
     return bool(_WHO.match(asking(question)))
 
 
+_WHERE = re.compile(r"\s*(?:(?:so|and|but|then|now),?\s+)?where\b", re.I)
+
+
+def asks_where(question: str) -> bool:
+    """The sentence that asks opens with "where" (or "So where ..."): a place is asked for."""
+    return bool(_WHERE.match(asking(question)))
+
+
 def refers_to_recent(question: str) -> bool:
     """True when the question places itself in recent time ("this week", "on Monday")."""
     return bool(_RECENT.search(question))

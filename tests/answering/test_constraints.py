@@ -316,6 +316,11 @@ def test_a_sentence_about_another_subject_of_the_article_does_not_answer():
     assert not other_subject("Which company did Ireland fine after TikTok?",
                              fine, "", article)
     assert not other_subject("Who did Ireland's regulator fine?", fine, "", article)
+    # ... and one that asks for a place by a new place (stop 35).
+    moving = "Many chose to do that south of the border, in Mexico City."
+    assert not other_subject("Rents keep rising in the US. Where are many Americans moving?",
+                             moving, "", "Mexico City is popular with Americans. Rents in "
+                             f"Mexico City are low. {moving}")
     # A name the article says often is its subject, whatever the sentence names.
     assert not other_subject(q, fine, "", f"{article} TikTok. TikTok.")
 

@@ -5,6 +5,7 @@ import pytest
 from rag.answering.question import (
     AnswerType,
     answer_type,
+    asks_where,
     asks_who,
     holds_new_answer,
     leads_with_name,
@@ -105,3 +106,13 @@ def test_a_sentence_that_opens_with_a_name_holds_one_when_the_texts_show_it_is_a
 ])
 def test_asks_who_reads_the_sentence_that_asks(question, who):
     assert asks_who(question) is who
+
+
+@pytest.mark.parametrize("question, where", [
+    ("Where are many Americans moving?", True),
+    ("Rents keep rising. So where are people moving?", True),
+    ("Which city hosted the summit?", False),
+    ("Who said where the summit would be?", False),
+])
+def test_asks_where_reads_the_sentence_that_asks(question, where):
+    assert asks_where(question) is where

@@ -379,10 +379,13 @@ class ExtractiveAnswerer:
         told = answer_phrases(question, best.text)
         lead_told = set(told)  # what the best sentence itself says (told grows below)
         # One the best sentence names by the last word of a name alone ("Biden tested positive
-        # ...") is named in full by a sentence that passes the question's checks ("President
-        # Joe Biden said Thursday that he's tested positive ..."): it comes next.
-        fuller = [c for c in cands[1:] if c.score >= s.min_answer_score
-                  and _names_more_fully(answer_phrases(question, c.text), best.text)]
+        # ...") or a country by its adjective ("Saudi Arabian officials ...") is named in full
+        # by a sentence that passes the question's checks ("President Joe Biden said Thursday
+        # that he's tested positive ...", "... illegal in Saudi Arabia"): it comes next. One of
+        # its article as the others, one of another article from min_answer_score up.
+        fuller = [c for c in [*same, *(c for c in cands[1:] if c.passage.doc_id !=
+                                       best.passage.doc_id and c.score >= s.min_answer_score)]
+                  if _names_more_fully(answer_phrases(question, c.text), best.text, told)]
         fuller = [c for c, ctx in zip(fuller, sentence_contexts(passages, fuller), strict=True)
                   if _verdict(question, c, ctx).ok][:1]
         rest = [c for c in [*same, *other] if all(c is not f for f in fuller)]
@@ -422,13 +425,21 @@ def _verdict(question: str, c: Candidate, ctx):
                  before=ante.text if ante is not None else "")
 
 
-def _names_more_fully(phrases: set[str], lead: str) -> bool:
+def _names_more_fully(phrases: set[str], lead: str, told: set[str]) -> bool:
     """Whether one of ``phrases`` is a fuller name of one that ``lead`` names by its last word
-    alone: "president joe biden" when the lead says "Biden tested positive ..."."""
+    alone ("president joe biden" when the lead says "Biden tested positive ..."), or the name
+    of a country that the lead's answer phrases (``told``) give only as an adjective ("saudi
+    arabia" for "Saudi Arabian government officials ...")."""
+    from .places import country_of
+
     for p in phrases:
         words = p.split()
         if len(words) > 1 and p not in lead.lower() and re.search(
                 rf"\b{re.escape(words[-1].title())}\b", lead):
+            return True
+        country = country_of(p)
+        if country and country.lower() == p and any(
+                t != p and country_of(t) == country for t in told):
             return True
     return False
 

@@ -73,13 +73,8 @@ def _stem(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _countries() -> tuple[frozenset[str], re.Pattern]:
-    from babel import Locale
-
-    names = [n for code, n in Locale("en").territories.items()
-             if len(code) == 2 and code not in _NOT_COUNTRY]
     stems, phrases = set(), set()
-    for n in names:
-        n = n.split(" (")[0]  # "Myanmar (Burma)"
+    for n in _country_names():
         if " " in n or "&" in n or "-" in n or "." in n:
             phrases.add(n)
         else:
@@ -127,6 +122,41 @@ def country_spans(text: str) -> list[tuple[int, int]]:
 def countries_named(text: str) -> set[str]:
     """The country names and adjectives in ``text``, as written."""
     return {text[a:b] for a, b in country_spans(text)}
+
+
+@functools.lru_cache(maxsize=4096)
+def country_of(phrase: str) -> str:
+    """The country that ``phrase`` (a country_spans phrase) names or says the adjective of:
+    "Saudi Arabian" -> "Saudi Arabia", "Iranian" -> "Iran", "British" -> "United Kingdom";
+    "" when none ("Mexico City" names a city)."""
+    low = phrase.lower()
+
+    def of(*heads: str) -> bool:
+        return any(low.startswith(h.lower()) and _ENDING.fullmatch(low[len(h):]) is not None
+                   for h in heads)
+
+    for country, also in _ALSO.items():
+        if of(country, *also.split(", ")):
+            return country
+    for n in _country_names():
+        if of(n, n if " " in n else _stem(n)):
+            return n
+    return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _country_names() -> list[str]:
+    """CLDR's English country names, longest first ("South Korea" before "Korea")."""
+    from babel import Locale
+
+    names = [n.split(" (")[0] for code, n in Locale("en").territories.items()  # "Myanmar (Burma)"
+             if len(code) == 2 and code not in _NOT_COUNTRY]
+    return sorted(names, key=len, reverse=True)
+
+
+# What may follow a country's name or stem in its adjective or people ("Iran-ian", "Saudi
+# Arabia-n", "Chin-ese").
+_ENDING = re.compile(r"[a-z]{0,5}")
 
 
 def new_country_spans(question: str, text: str) -> list[tuple[int, int]]:

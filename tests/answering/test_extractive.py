@@ -151,6 +151,26 @@ def test_a_name_said_by_its_last_word_is_followed_by_the_sentence_naming_it_in_f
     assert answer.citations[1].quote.startswith("President Joe Biden said")
 
 
+def test_a_country_said_by_its_adjective_is_followed_by_the_sentence_naming_it(tmp_path):
+    # "Saudi Arabian officials ..." leads; "... illegal in Saudi Arabia" comes next, before a
+    # sentence naming another country (stop 35)
+    article = rag.Article(
+        id="toys", date="2022-06-15", source="cnn.com", title="Rainbow toys seized",
+        text="Saudi Arabian government officials have cracked down on rainbow-colored toys and "
+             "clothing from shops in the country's capital, Riyadh, on Tuesday, saying the "
+             "items promote homosexuality, according to state-run TV. The Saudi officials were "
+             "seen in a children's shop with rainbow-colored toys piled in a heap on the floor. "
+             "Authorities in neighboring Qatar carried out a similar raid on rainbow-colored "
+             "items last year. Homosexuality is illegal in Saudi Arabia.")
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles([article])
+    answer = bot.ask("What country announced a crackdown on rainbow-colored toys this week, "
+                     "saying the items promote homosexuality?")
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.startswith("Saudi Arabian government officials")
+    assert answer.citations[1].quote == "Homosexuality is illegal in Saudi Arabia."
+
+
 def test_a_figure_asked_as_of_this_week_is_led_by_the_newer_article(tmp_path):
     # A count grows: asked on August 12, August 10's "10,000" leads August 5's "6,600"; asked
     # without a date, the closer match leads (stop 35)

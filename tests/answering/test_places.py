@@ -3,6 +3,7 @@ import pytest
 from rag.answering.constraints import check
 from rag.answering.places import (
     countries_named,
+    country_of,
     named_otherwise,
     names_place,
     other_country,
@@ -104,3 +105,14 @@ def test_a_country_asked_in_full_is_found_under_its_other_names():
     verdict = check(q, sentence, "", "Rishi Sunak became prime minister on Tuesday in Paris.",
                     "2022-10-25")
     assert not verdict.ok and "do not name" in verdict.reason
+
+
+@pytest.mark.parametrize("phrase, country", [
+    ("Saudi Arabian", "Saudi Arabia"), ("Saudi Arabia", "Saudi Arabia"), ("Iranian", "Iran"),
+    ("British", "United Kingdom"), ("Dutch", "Netherlands"), ("South Koreans", "South Korea"),
+    ("Chinese", "China"), ("Mexican", "Mexico"),
+    # a city, or a word that names no one country
+    ("Mexico City", ""), ("Saudi", ""), ("Riyadh", ""),
+])
+def test_the_country_a_name_or_adjective_says(phrase, country):
+    assert country_of(phrase) == country

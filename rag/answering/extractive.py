@@ -308,6 +308,35 @@ class ExtractiveAnswerer:
                 return c
         return best
 
+    def quoting(self, question: str, cands: list[Candidate], best: Candidate,
+                passages: list[Passage]) -> Candidate:
+        """The sentence that leads "What did <someone> say?" when ``best`` quotes no words of
+        theirs: one that does (three words or more in quotation marks) and names them, passes
+        the question's checks and has quoted_ratio of ``best``'s selection score at least
+        ("\u201cThe pandemic is over,\u201d Biden told Scott Pelley ..." over "Biden said he
+        believes the Covid-19 pandemic is \u201cover\u201d ..."); else ``best``."""
+        from .question import asking
+        from .reader import sentence_contexts
+
+        ask = asking(question)
+        m = _WHAT_SAID.match(ask)
+        ratio = self.settings.quoted_ratio
+        if ratio <= 0 or not m or _QUOTE.search(best.text):
+            return best
+        who = m.group(1).split()[-1].strip("’'s")
+        if who.lower() in ("he", "she", "they", "it"):
+            # "President Joe Biden made a firm declaration ... What did he say?"
+            run = _NAME_RUN.search(question[:max(0, question.rfind(ask))])
+            if not run:
+                return best
+            who = run.group(0).split()[-1]
+        them = [c for c in cands if c is not best and c.pick >= ratio * best.pick
+                and _QUOTE.search(c.text) and re.search(rf"\b{re.escape(who)}\b", c.text)]
+        for c, ctx in zip(them, sentence_contexts(passages, them), strict=True):
+            if _verdict(question, c, ctx).ok:
+                return c
+        return best
+
     def lead_under_threshold(self, question: str, cands: list[Candidate], best: Candidate,
                              passages: list[Passage]) -> Candidate:
         """The sentence that leads once the articles answer with ``best``: one ranked before
@@ -363,6 +392,7 @@ class ExtractiveAnswerer:
             best = self.lead_under_threshold(question, cands, best, passages)
             best = self.latest(question, cands, best, passages, as_of)
             best = self.stating(question, cands, best, passages)
+            best = self.quoting(question, cands, best, passages)
         chosen = [best]
         cands = [best, *(c for c in cands if c is not best)]
         # More sentences: from the best sentence's article first (its neighbours often name
@@ -423,6 +453,12 @@ def _verdict(question: str, c: Candidate, ctx):
     ante = antecedent(c, question)
     return check(question, c.text, f"{ctx.before} {ctx.after}", ctx.doc_text, c.passage.date,
                  before=ante.text if ante is not None else "")
+
+
+# "What did he say?", "What did the CEO tell employees?"; a quotation of three words or more.
+_WHAT_SAID = re.compile(r"\s*what did (.+?) (?:say|tell|write|tweet|declare|announce)\b", re.I)
+_QUOTE = re.compile(r"[“\"](?:[^”\"]+\s){2,}[^”\"]*[”\"]")
+_NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 
 
 def _names_more_fully(phrases: set[str], lead: str, told: set[str]) -> bool:

@@ -171,6 +171,24 @@ def test_a_country_said_by_its_adjective_is_followed_by_the_sentence_naming_it(t
     assert answer.citations[1].quote == "Homosexuality is illegal in Saudi Arabia."
 
 
+def test_what_someone_said_is_led_by_the_sentence_quoting_them(tmp_path):
+    # "What did he say?" after a preamble naming Biden: his quoted words lead, not the
+    # paraphrase (stop 35)
+    article = rag.Article(
+        id="over", date="2022-09-19", source="cnn.com", title="Biden on 60 Minutes",
+        text="President Joe Biden said he believes the Covid-19 pandemic is over in an "
+             "appearance on CBS' 60 Minutes, but acknowledged the US still has a problem with "
+             "the virus. The White House has not changed its policy. \"The pandemic is over,\" "
+             "Biden told Scott Pelley of CBS as they walked around the Detroit Auto Show last "
+             "week. Experts disagreed.")
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles([article])
+    answer = bot.ask("President Joe Biden made a firm declaration about the Covid-19 pandemic "
+                     "this week. What did he say?")
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.startswith("\"The pandemic is over,\" Biden told")
+
+
 def test_a_figure_asked_as_of_this_week_is_led_by_the_newer_article(tmp_path):
     # A count grows: asked on August 12, August 10's "10,000" leads August 5's "6,600"; asked
     # without a date, the closer match leads (stop 35)

@@ -758,6 +758,14 @@ _WORLDWIDE = re.compile(r"\b(?:world-?wide|global(?:ly)?|around the world|across
                         r"|international(?:ly)?|overseas|the world)\b", re.I)
 
 
+# "How many cases are in the United States?": a figure given as the world's ("59,600
+# worldwide") is not the country's.
+_IN_THE_US = re.compile(r"\b(?:in|across|throughout) (?:the )?(?:United States|U\.?S\.?|America)\b"
+                        r"|\bnationwide\b|\bdomestic(?:ally)?\b", re.I)
+_WORLD_FIGURE = re.compile(r"\b(?:world-?wide|global(?:ly)?|around the world|across the world"
+                           r"|in the world)\b", re.I)
+
+
 # Which way a figure went.
 _FELL = re.compile(r"\b(?:decreas\w*|fell|fall|falls|falling|dropped|drops?|dropping|declin\w*"
                    r"|dip|dips|dipped|plunged?|plunging|slid|slump\w*|tumbled?|sank|cheaper|lower"
@@ -1361,6 +1369,9 @@ def check(question: str, sentence: str, around: str, article_text: str,
     if _WORLDWIDE_Q.search(asking) and answer_type(question) is AnswerType.QUANTITY \
             and not _WORLDWIDE.search(near):
         return Verdict(False, "it does not give the worldwide figure")
+    if _IN_THE_US.search(asking) and answer_type(question) is AnswerType.QUANTITY \
+            and _WORLD_FIGURE.search(sentence) and not _IN_THE_US.search(sentence):
+        return Verdict(False, "it gives the worldwide figure")
     way = other_direction(question, sentence)
     if way:
         return Verdict(False, f"it tells of a {way}")

@@ -917,6 +917,20 @@ def test_a_worldwide_figure_is_given_as_such():
                  "2022-05-08").ok
 
 
+def test_a_figure_asked_of_the_united_states_is_not_the_worlds():
+    # Stop 35: "how many cases are in the United States?" was answered with "59,600 worldwide"
+    q = "Approximately how many positive monkeypox cases are in the United States as of this week?"
+    world = "Confirmed cases of monkeypox have reached more than 59,600 worldwide, the CDC said."
+    article = "Monkeypox is spreading in the United States. "
+    verdict = check(q, world, "", article + world, "2022-08-03")
+    assert not verdict.ok and "worldwide" in verdict.reason
+    for us in ("The U.S. had reported 22,774 confirmed monkeypox cases as of Wednesday.",
+               "Of 59,600 cases worldwide, 22,774 are in the US."):
+        assert check(q, us, "", article + us, "2022-08-03").ok, us
+    assert check("How many monkeypox cases are there?", world, "", article + world,
+                 "2022-08-03").ok
+
+
 def test_a_sentence_that_says_it_is_not_known_yet_does_not_answer():
     q = "Who became the new prime minister of Britain this week?"
     for unknown in ("The new prime minister, whoever that may be, faces a divided party.",

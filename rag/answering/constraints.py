@@ -820,7 +820,11 @@ def only_expected(question: str, sentence: str) -> str:
 # "Why ...?" wants a sentence that gives a reason ("recalled over fire risks", "because",
 # "due to"); "The recall affects 245,030 vehicles" gives none.
 _WHY_Q = re.compile(r"^\s*why\b", re.I)
-_REASON = re.compile(r"\b(?:because|due to|owing to|over|after|amid|since|caused?|causing"
+_REASON = re.compile(r"\b(?:because|due to|owing to|after|amid|caused?|causing"
+                     # "since it was ...", not "since 1776" or "since the first ..."
+                     r"|since(?!\s+(?:(?-i:[A-Z])|\d|then\b|the\b))"
+                     # "recalled over fire risks", not "over the Mississippi River"
+                     r"|over(?!\s+(?:the\s+)?(?:(?-i:[A-Z])|\d|past\b|last\b|next\b|weekend\b))"
                      r"|risks?|reasons?|blamed?|fault|defects?|problems?|issues?|could|may|might"
                      r"|to (?:prevent|avoid|protect|stop|reduce|address|fix)|in order to|so that"
                      r"|citing|cited|said|says|concerns?|fears?)\b", re.I)

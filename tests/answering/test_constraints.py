@@ -953,6 +953,16 @@ def test_why_wants_a_sentence_that_gives_a_reason():
     week = "Automakers issued several recalls for the week, including a Kia and Hyundai SUVs one."
     verdict = check(q, week, "", week, "2022-11-10")
     assert not verdict.ok and "reason" in verdict.reason
+    # "over" a place or a span, "since" a date, is no reason either (stop 35)
+    q = "Why did some cities cancel their Fourth of July fireworks displays this year?"
+    for place in ("The Fourth of July fireworks display lasts 20 minutes over the Mississippi "
+                  "River.",
+                  "Cities have held Fourth of July fireworks displays since 1776.",
+                  "Cities have held Fourth of July fireworks displays since the first one."):
+        verdict = check(q, place, "", place, "2022-07-01")
+        assert not verdict.ok and "reason" in verdict.reason, place
+    dry = "Cities cancelled Fourth of July fireworks displays over fears of wildfires."
+    assert check(q, dry, "", dry, "2022-07-01").ok
 
 
 def test_how_much_it_rose_wants_a_change_not_a_level():

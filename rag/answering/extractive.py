@@ -437,12 +437,33 @@ class ExtractiveAnswerer:
                 break
             before = antecedent(chosen[0], question)
             new = answer_phrases(question, before.text) if before is not None else set()
+            if (not new or new <= lead_told) and points_back(chosen[0].text):
+                # "They are dropping a new single ..." after "It's the first time the trio
+                # ...": the article's first sentence names whom it is about ("Blink-182 is
+                # coming to a city near you.")
+                before = _lede(chosen[0], cands)
+                new = answer_phrases(question, before.text) if before is not None else set()
+                if before is not None and not new and leads_with_name(
+                        before.text, question_words(question), names_in([before.passage.text])):
+                    new = {before.text.split()[0].lower()}  # its first word, a name
             if kind is AnswerType.OTHER or not new or new <= lead_told:
                 break
             lead_told |= new
             rest = [c for c in chosen if c.start != before.start]  # chosen already: move it
             chosen = [before, *rest][:max(2, s.max_answer_sentences)]
         return compose(question, chosen, passages)
+
+
+def _lede(c: Candidate, cands: list[Candidate]) -> Candidate | None:
+    """The first sentence of ``c``'s article when it was read (within _LEDE_CHARS of the
+    article's start, past a dateline) and comes before ``c``."""
+    mine = [o for o in cands if o.passage.doc_id == c.passage.doc_id and o.passage.start == 0
+            and o is not c]
+    first = min(mine, key=lambda o: o.start, default=None)
+    return first if first is not None and first.start < min(_LEDE_CHARS, c.start) else None
+
+
+_LEDE_CHARS = 200
 
 
 def _verdict(question: str, c: Candidate, ctx):

@@ -189,6 +189,26 @@ def test_what_someone_said_is_led_by_the_sentence_quoting_them(tmp_path):
     assert answer.citations[0].quote.startswith("\"The pandemic is over,\" Biden told")
 
 
+def test_they_after_a_sentence_that_points_back_too_is_led_by_the_articles_first(tmp_path):
+    # "They are dropping a new single ..." follows "It's the first time the trio ...": the
+    # article's first sentence names the band (stop 35)
+    article = rag.Article(
+        id="blink", date="2022-10-11", source="cnn.com", title="",
+        text="CNN —\n\nBlink-182 is coming to a city near you.\n\nThe band announced a new "
+             "tour in a funny video on Tuesday.\n\nBand members Mark Hoppus and Travis Barker "
+             "will reunite with original member Tom DeLonge for the tours.\n\nIt's the first "
+             "time the trio will be together since 2015. They are dropping a new single on "
+             "Friday, titled \"Edging,\" and tour tickets will go on sale October 17.\n\nThe "
+             "Blink-182 verified Instagram account lists them as punk rock.")
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles([article])
+    answer = bot.ask("Which band announced this week it's dropping a new single and will "
+                     "reunite for a tour?")
+    assert answer.status == "answered"
+    assert answer.citations[0].quote == "Blink-182 is coming to a city near you."
+    assert answer.citations[1].quote.startswith("They are dropping a new single")
+
+
 def test_a_figure_asked_as_of_this_week_is_led_by_the_newer_article(tmp_path):
     # A count grows: asked on August 12, August 10's "10,000" leads August 5's "6,600"; asked
     # without a date, the closer match leads (stop 35)

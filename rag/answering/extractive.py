@@ -411,11 +411,12 @@ class ExtractiveAnswerer:
         # One the best sentence names by the last word of a name alone ("Biden tested positive
         # ...") or a country by its adjective ("Saudi Arabian officials ...") is named in full
         # by a sentence that passes the question's checks ("President Joe Biden said Thursday
-        # that he's tested positive ...", "... illegal in Saudi Arabia"): it comes next. One of
-        # its article as the others, one of another article from min_answer_score up.
-        fuller = [c for c in [*same, *(c for c in cands[1:] if c.passage.doc_id !=
-                                       best.passage.doc_id and c.score >= s.min_answer_score)]
-                  if _names_more_fully(answer_phrases(question, c.text), best.text, told)]
+        # that he's tested positive ...", "... illegal in Saudi Arabia"): it comes next. Any
+        # of its article (it is there to name what the lead names), one of another article
+        # from min_answer_score up.
+        fuller = [c for c in cands[1:] if (c.passage.doc_id == best.passage.doc_id
+                                           or c.score >= s.min_answer_score)
+                  and _names_more_fully(answer_phrases(question, c.text), best.text, told)]
         fuller = [c for c, ctx in zip(fuller, sentence_contexts(passages, fuller), strict=True)
                   if _verdict(question, c, ctx).ok][:1]
         rest = [c for c in [*same, *other] if all(c is not f for f in fuller)]

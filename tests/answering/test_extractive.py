@@ -209,6 +209,24 @@ def test_they_after_a_sentence_that_points_back_too_is_led_by_the_articles_first
     assert answer.citations[1].quote.startswith("They are dropping a new single")
 
 
+def test_the_sentence_naming_the_country_joins_however_low_it_ranks(tmp_path):
+    # "Iranian lawmakers ..." and, far below it, "... officials in Iran said": the second is
+    # there to name the country the first gives by its adjective (stop 35)
+    article = rag.Article(
+        id="iran", date="2022-11-07", source="cnn.com", title="Protests",
+        text="Iranian lawmakers have urged the country's judiciary to show no leniency to "
+             "protesters in a letter cited by state-run Press TV on Sunday, as thousands of "
+             "people continue to rally on the streets despite the threat of arrest. The "
+             "demonstrations began in September. More than 1,000 people have been charged in "
+             "Tehran province, officials in Iran said.")
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles([article])
+    answer = bot.ask("Which country's lawmakers have urged state officials to show no leniency "
+                     "to protesters as thousands of people continue to rally on the streets?")
+    assert answer.status == "answered"
+    assert [c.quote.endswith("officials in Iran said.") for c in answer.citations[1:]] == [True]
+
+
 def test_a_figure_asked_as_of_this_week_is_led_by_the_newer_article(tmp_path):
     # A count grows: asked on August 12, August 10's "10,000" leads August 5's "6,600"; asked
     # without a date, the closer match leads (stop 35)

@@ -266,7 +266,6 @@ class ExtractiveAnswerer:
         the question's checks, with latest_figure_ratio of its selection score at least; else
         ``best``. Names and events are not replaced so: a newer article is not likelier to
         hold the one asked (all kinds: +4 -3 on realtimeqa-2022, stop 35)."""
-        from .reader import sentence_contexts
 
         ratio = self.settings.latest_figure_ratio
         if ratio <= 0 or not as_of or not refers_to_recent(question) or not best.typed \
@@ -276,10 +275,7 @@ class ExtractiveAnswerer:
         newer = [c for c in cands if c.typed and c.pick >= ratio * best.pick
                  and day and date_int(c.passage.date) > day]
         newer.sort(key=lambda c: (date_int(c.passage.date), c.pick), reverse=True)
-        for c, ctx in zip(newer, sentence_contexts(passages, newer), strict=True):
-            if _verdict(question, c, ctx).ok:
-                return c
-        return best
+        return _first_passing(question, newer, passages) or best
 
     def stating(self, question: str, cands: list[Candidate], best: Candidate,
                 passages: list[Passage]) -> Candidate:
@@ -291,7 +287,6 @@ class ExtractiveAnswerer:
         figures: a quiz's preamble ("hit a record-breaking 62nd home run") is not the answer."""
         from .constraints import figures, states_figure
         from .question import asking
-        from .reader import sentence_contexts
 
         ratio = self.settings.stated_figure_ratio
         stated = figures(asking(question))
@@ -303,10 +298,7 @@ class ExtractiveAnswerer:
             return best
         them = [c for c in cands if c is not best and c.typed and c.pick >= ratio * best.pick
                 and states(c)]
-        for c, ctx in zip(them, sentence_contexts(passages, them), strict=True):
-            if _verdict(question, c, ctx).ok:
-                return c
-        return best
+        return _first_passing(question, them, passages) or best
 
     def quoting(self, question: str, cands: list[Candidate], best: Candidate,
                 passages: list[Passage]) -> Candidate:
@@ -316,7 +308,6 @@ class ExtractiveAnswerer:
         ("\u201cThe pandemic is over,\u201d Biden told Scott Pelley ..." over "Biden said he
         believes the Covid-19 pandemic is \u201cover\u201d ..."); else ``best``."""
         from .question import asking
-        from .reader import sentence_contexts
 
         ask = asking(question)
         m = _WHAT_SAID.match(ask)
@@ -332,10 +323,7 @@ class ExtractiveAnswerer:
             who = run.group(0).split()[-1]
         them = [c for c in cands if c is not best and c.pick >= ratio * best.pick
                 and _QUOTE.search(c.text) and re.search(rf"\b{re.escape(who)}\b", c.text)]
-        for c, ctx in zip(them, sentence_contexts(passages, them), strict=True):
-            if _verdict(question, c, ctx).ok:
-                return c
-        return best
+        return _first_passing(question, them, passages) or best
 
     def lead_under_threshold(self, question: str, cands: list[Candidate], best: Candidate,
                              passages: list[Passage]) -> Candidate:
@@ -345,22 +333,17 @@ class ExtractiveAnswerer:
         social media platform banned political fundraising?") when it passes the question's
         checks and the answerer ``prefers`` it; else ``best``. Whether the articles answer at
         all does not change."""
-        from .reader import sentence_contexts
 
         at = next(i for i, c in enumerate(cands) if c is best)  # not ==: it compares vectors
         ahead = [c for c in cands[:at]
                  if self.floor() <= c.score < self.threshold() and self.prefers(question, c, best)]
-        for c, ctx in zip(ahead, sentence_contexts(passages, ahead), strict=True):
-            if _verdict(question, c, ctx).ok:
-                return c
-        return best
+        return _first_passing(question, ahead, passages) or best
 
     def answer(self, question: str, passages: list[Passage], qvec=None,
                boost_docs: set[str] | None = None, as_of: str | None = None) -> Answer:
         """The extractive answer. ``as_of`` (YYYY-MM-DD): when the question is asked; a
         question about recent time ("this week") is then answered only from articles of the
         date_window_days before it, and older articles need a better match (see score)."""
-        from .reader import sentence_contexts
 
         if qvec is None:
             qvec = self.embedder.embed_query(question)
@@ -417,8 +400,7 @@ class ExtractiveAnswerer:
         fuller = [c for c in cands[1:] if (c.passage.doc_id == best.passage.doc_id
                                            or c.score >= s.min_answer_score)
                   and _names_more_fully(answer_phrases(question, c.text), best.text, told)]
-        fuller = [c for c, ctx in zip(fuller, sentence_contexts(passages, fuller), strict=True)
-                  if _verdict(question, c, ctx).ok][:1]
+        fuller = [c for c in [_first_passing(question, fuller, passages)] if c is not None]
         rest = [c for c in [*same, *other] if all(c is not f for f in fuller)]
         for c in [*fuller, *rest]:
             if len(chosen) >= s.max_answer_sentences:
@@ -465,6 +447,17 @@ def _lede(c: Candidate, cands: list[Candidate]) -> Candidate | None:
 
 
 _LEDE_CHARS = 200
+
+
+def _first_passing(question: str, cands: list[Candidate],
+                   passages: list[Passage]) -> Candidate | None:
+    """The first of ``cands`` that passes the question's checks (_verdict), else None."""
+    from .reader import sentence_contexts
+
+    for c, ctx in zip(cands, sentence_contexts(passages, cands), strict=True):
+        if _verdict(question, c, ctx).ok:
+            return c
+    return None
 
 
 def _verdict(question: str, c: Candidate, ctx):

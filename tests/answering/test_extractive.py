@@ -59,6 +59,13 @@ def bot(tmp_path_factory):
     return assistant
 
 
+def _bot(tmp_path, *articles: rag.Article) -> rag.Assistant:
+    """An assistant over an index of ``articles`` alone."""
+    bot = rag.Assistant(index_dir=tmp_path / "index")
+    bot.ingest_articles(list(articles))
+    return bot
+
+
 def test_a_quiz_question_in_an_article_is_never_quoted_as_the_answer(bot):
     answer = bot.ask(SHOW_Q, as_of="2022-06-16")
     assert not answer.abstained
@@ -122,8 +129,7 @@ def test_a_sentence_that_opens_with_the_asked_kind_is_led_by_the_one_naming_it(t
              "HBO's “Succession” once again comes out on top. The show, which follows the "
              "dysfunctional Roy family's fight for corporate power, leads the 2022 Primetime "
              "Emmy Awards race with 25 nominations. Voting begins next month.")
-    bot = rag.Assistant(index_dir=tmp_path / "index")
-    bot.ingest_articles([article])
+    bot = _bot(tmp_path, article)
     answer = bot.ask("Which show received the most nominations for the 2022 Emmy Awards?")
     assert answer.status == "answered"
     assert "“Succession”" in answer.citations[0].quote
@@ -143,8 +149,7 @@ def test_a_name_said_by_its_last_word_is_followed_by_the_sentence_naming_it_in_f
              "said. President Joe Biden said in a video that he has tested positive for "
              "Covid-19 but will keep working from the residence. Masks are recommended "
              "indoors.")
-    bot = rag.Assistant(index_dir=tmp_path / "index")
-    bot.ingest_articles([article])
+    bot = _bot(tmp_path, article)
     answer = bot.ask("Which high-ranking US official tested positive for Covid-19 this week?")
     assert answer.status == "answered"
     assert answer.citations[0].quote.startswith("Biden tested positive")
@@ -162,8 +167,7 @@ def test_a_country_said_by_its_adjective_is_followed_by_the_sentence_naming_it(t
              "seen in a children's shop with rainbow-colored toys piled in a heap on the floor. "
              "Authorities in neighboring Qatar carried out a similar raid on rainbow-colored "
              "items last year. Homosexuality is illegal in Saudi Arabia.")
-    bot = rag.Assistant(index_dir=tmp_path / "index")
-    bot.ingest_articles([article])
+    bot = _bot(tmp_path, article)
     answer = bot.ask("What country announced a crackdown on rainbow-colored toys this week, "
                      "saying the items promote homosexuality?")
     assert answer.status == "answered"
@@ -181,8 +185,7 @@ def test_what_someone_said_is_led_by_the_sentence_quoting_them(tmp_path):
              "the virus. The White House has not changed its policy. \"The pandemic is over,\" "
              "Biden told Scott Pelley of CBS as they walked around the Detroit Auto Show last "
              "week. Experts disagreed.")
-    bot = rag.Assistant(index_dir=tmp_path / "index")
-    bot.ingest_articles([article])
+    bot = _bot(tmp_path, article)
     answer = bot.ask("President Joe Biden made a firm declaration about the Covid-19 pandemic "
                      "this week. What did he say?")
     assert answer.status == "answered"
@@ -200,8 +203,7 @@ def test_they_after_a_sentence_that_points_back_too_is_led_by_the_articles_first
              "time the trio will be together since 2015. They are dropping a new single on "
              "Friday, titled \"Edging,\" and tour tickets will go on sale October 17.\n\nThe "
              "Blink-182 verified Instagram account lists them as punk rock.")
-    bot = rag.Assistant(index_dir=tmp_path / "index")
-    bot.ingest_articles([article])
+    bot = _bot(tmp_path, article)
     answer = bot.ask("Which band announced this week it's dropping a new single and will "
                      "reunite for a tour?")
     assert answer.status == "answered"
@@ -219,8 +221,7 @@ def test_the_sentence_naming_the_country_joins_however_low_it_ranks(tmp_path):
              "people continue to rally on the streets despite the threat of arrest. The "
              "demonstrations began in September. More than 1,000 people have been charged in "
              "Tehran province, officials in Iran said.")
-    bot = rag.Assistant(index_dir=tmp_path / "index")
-    bot.ingest_articles([article])
+    bot = _bot(tmp_path, article)
     answer = bot.ask("Which country's lawmakers have urged state officials to show no leniency "
                      "to protesters as thousands of people continue to rally on the streets?")
     assert answer.status == "answered"
@@ -240,8 +241,7 @@ def test_a_figure_asked_as_of_this_week_is_led_by_the_newer_article(tmp_path):
                     text="With more than 10,000 monkeypox cases in the United States and "
                          "vaccine demand remaining high, the Jynneos vaccine has been in short "
                          "supply for weeks. Clinics are stretching doses.")]
-    bot = rag.Assistant(index_dir=tmp_path / "index")
-    bot.ingest_articles(articles)
+    bot = _bot(tmp_path, *articles)
     q = "Approximately how many positive monkeypox cases are in the United States as of this week?"
     dated = bot.ask(q, as_of="2022-08-12")
     assert dated.status == "answered" and dated.citations[0].doc_id == "pox2"
@@ -259,8 +259,7 @@ def test_a_sentence_stating_the_asked_figure_leads(tmp_path):
              "hitting his 62nd home run of the season. Fans cheered for minutes. Barry Bonds "
              "holds the major league single-season record of 73 home runs, but many have cast "
              "doubt on that landmark.")
-    bot = rag.Assistant(index_dir=tmp_path / "index")
-    bot.ingest_articles([article])
+    bot = _bot(tmp_path, article)
     answer = bot.ask("New York Yankees slugger Aaron Judge hit a record-breaking 62nd home run "
                      "this week. Who holds the overall major league single-season record with "
                      "73 home runs?")
@@ -332,8 +331,7 @@ def test_nothing_is_marked_when_the_asked_kind_is_known_by_a_common_noun(tmp_pat
         id="kfc", date="2022-08-01", source="cnn.com", title="KFC nuggets",
         text="KFC is trying out a new type of chicken nugget in an effort to attract younger "
              "consumers, Yum Brands said on Monday. The nuggets come in servings of eight.")
-    bot = rag.Assistant(index_dir=tmp_path / "index")
-    bot.ingest_articles([article])
+    bot = _bot(tmp_path, article)
     answer = bot.ask("Which menu item did KFC roll out this week to attract a younger crowd?")
     assert answer.status == "answered" and "chicken nugget" in answer.citations[0].quote
     assert all(c.focus_start is None and c.focus_end is None for c in answer.citations)

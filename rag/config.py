@@ -176,7 +176,7 @@ class AnswerSettings:
     stated_figure_ratio: float = 0.5
     # "What did he say?": a sentence quoting them (three words or more) leads one that does
     # not, from quoted_ratio of its selection score up. 0 turns it off.
-    quoted_ratio: float = 0.7
+    quoted_ratio: float = 0.6
     # Extra answer sentences: from the best sentence's article when they score at least
     # same_article_ratio of the best; from other articles at least other_article_ratio.
     same_article_ratio: float = 0.6

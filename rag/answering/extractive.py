@@ -303,7 +303,8 @@ class ExtractiveAnswerer:
     def quoting(self, question: str, cands: list[Candidate], best: Candidate,
                 passages: list[Passage]) -> Candidate:
         """The sentence that leads "What did <someone> say?" when ``best`` quotes no words of
-        theirs: one that does (three words or more in quotation marks) and names them, passes
+        theirs: one that does (three words or more in quotation marks, or the end of a
+        quotation with its "Biden said") and names them, passes
         the question's checks and has quoted_ratio of ``best``'s selection score at least
         ("\u201cThe pandemic is over,\u201d Biden told Scott Pelley ..." over "Biden said he
         believes the Covid-19 pandemic is \u201cover\u201d ..."); else ``best``."""
@@ -472,7 +473,10 @@ def _verdict(question: str, c: Candidate, ctx):
 
 # "What did he say?", "What did the CEO tell employees?"; a quotation of three words or more.
 _WHAT_SAID = re.compile(r"\s*what did (.+?) (?:say|tell|write|tweet|declare|announce)\b", re.I)
-_QUOTE = re.compile(r"[“\"](?:[^”\"]+\s){2,}[^”\"]*[”\"]")
+_QUOTE = re.compile(r"[“\"](?:[^”\"]+\s){2,}[^”\"]*[”\"]"
+                    # the end of a quotation opened in the sentence before: "... over,” Biden said."
+                    r"|^[^“\"]*\s[^“\"]*\s[^“\"]*[”\"]\s*(?:[A-Z][\w.’'-]*\s+){1,3}"
+                    r"(?:said|says|told|added|wrote|tweeted)\b")
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 
 

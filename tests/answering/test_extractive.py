@@ -190,6 +190,14 @@ def test_what_someone_said_is_led_by_the_sentence_quoting_them(tmp_path):
                      "this week. What did he say?")
     assert answer.status == "answered"
     assert answer.citations[0].quote.startswith("\"The pandemic is over,\" Biden told")
+    # the end of a quotation opened in the sentence before, with who said it
+    article.text = article.text.replace("\"The pandemic is over,\" Biden told Scott Pelley",
+                                        "\"We still have a problem. But the pandemic is over,\" "
+                                        "Biden told Scott Pelley")
+    bot = _bot(tmp_path / "second", article)
+    answer = bot.ask("President Joe Biden made a firm declaration about the Covid-19 pandemic "
+                     "this week. What did he say?")
+    assert answer.citations[0].quote.startswith("But the pandemic is over,\" Biden told")
 
 
 def test_they_after_a_sentence_that_points_back_too_is_led_by_the_articles_first(tmp_path):

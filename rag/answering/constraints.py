@@ -752,18 +752,17 @@ _REPEAT = re.compile(r"\bin a row\b|\bconsecutive|\bstraight\b|\bback-to-back\b|
 
 # "How much did it make worldwide?": a figure of the whole world, which a sentence or its
 # neighbours say as such ("$187 million its opening weekend" is most often the domestic one).
-_WORLDWIDE_Q = re.compile(r"\b(?:worldwide|globally|around the world|across the world"
-                          r"|internationally)\b", re.I)
-_WORLDWIDE = re.compile(r"\b(?:world-?wide|global(?:ly)?|around the world|across the world"
-                        r"|international(?:ly)?|overseas|the world)\b", re.I)
+_WORLD_WORDS = r"world-?wide|global(?:ly)?|around the world|across the world"
+_WORLDWIDE_Q = re.compile(rf"\b(?:{_WORLD_WORDS}|internationally)\b", re.I)
+_WORLDWIDE = re.compile(rf"\b(?:{_WORLD_WORDS}|international(?:ly)?|overseas|the world)\b",
+                        re.I)
 
 
 # "How many cases are in the United States?": a figure given as the world's ("59,600
 # worldwide") is not the country's.
 _IN_THE_US = re.compile(r"\b(?:in|across|throughout) (?:the )?(?:United States|U\.?S\.?|America)\b"
                         r"|\bnationwide\b|\bdomestic(?:ally)?\b", re.I)
-_WORLD_FIGURE = re.compile(r"\b(?:world-?wide|global(?:ly)?|around the world|across the world"
-                           r"|in the world)\b", re.I)
+_WORLD_FIGURE = re.compile(rf"\b(?:{_WORLD_WORDS}|in the world)\b", re.I)
 
 
 # Which way a figure went.

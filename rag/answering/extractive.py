@@ -19,9 +19,11 @@ from ..text import points_back, sentence_spans, tokenize
 from ..types import ABSTAIN_TEXT, Answer, AnswerRequest, AnswerSentence, Citation, Passage
 from .base import Plan
 from .focus import focus_span
+from .places import country_of
 from .question import (
     AnswerType,
     answer_type,
+    asking,
     asks_who,
     holds_new_answer,
     leads_with_name,
@@ -266,7 +268,6 @@ class ExtractiveAnswerer:
         the question's checks, with latest_figure_ratio of its selection score at least; else
         ``best``. Names and events are not replaced so: a newer article is not likelier to
         hold the one asked (all kinds: +4 -3 on realtimeqa-2022, stop 35)."""
-
         ratio = self.settings.latest_figure_ratio
         if ratio <= 0 or not as_of or not refers_to_recent(question) or not best.typed \
                 or answer_type(question) is not AnswerType.QUANTITY:
@@ -286,7 +287,6 @@ class ExtractiveAnswerer:
         home runs in 2001", over Judge's 62nd); else ``best``. Only the asking sentence's
         figures: a quiz's preamble ("hit a record-breaking 62nd home run") is not the answer."""
         from .constraints import figures, states_figure
-        from .question import asking
 
         ratio = self.settings.stated_figure_ratio
         stated = figures(asking(question))
@@ -308,8 +308,6 @@ class ExtractiveAnswerer:
         the question's checks and has quoted_ratio of ``best``'s selection score at least
         ("\u201cThe pandemic is over,\u201d Biden told Scott Pelley ..." over "Biden said he
         believes the Covid-19 pandemic is \u201cover\u201d ..."); else ``best``."""
-        from .question import asking
-
         ask = asking(question)
         m = _WHAT_SAID.match(ask)
         ratio = self.settings.quoted_ratio
@@ -334,7 +332,6 @@ class ExtractiveAnswerer:
         social media platform banned political fundraising?") when it passes the question's
         checks and the answerer ``prefers`` it; else ``best``. Whether the articles answer at
         all does not change."""
-
         at = next(i for i, c in enumerate(cands) if c is best)  # not ==: it compares vectors
         ahead = [c for c in cands[:at]
                  if self.floor() <= c.score < self.threshold() and self.prefers(question, c, best)]
@@ -345,7 +342,6 @@ class ExtractiveAnswerer:
         """The extractive answer. ``as_of`` (YYYY-MM-DD): when the question is asked; a
         question about recent time ("this week") is then answered only from articles of the
         date_window_days before it, and older articles need a better match (see score)."""
-
         if qvec is None:
             qvec = self.embedder.embed_query(question)
         s = self.settings
@@ -401,9 +397,9 @@ class ExtractiveAnswerer:
         fuller = [c for c in cands[1:] if (c.passage.doc_id == best.passage.doc_id
                                            or c.score >= s.min_answer_score)
                   and _names_more_fully(answer_phrases(question, c.text), best.text, told)]
-        fuller = [c for c in [_first_passing(question, fuller, passages)] if c is not None]
-        rest = [c for c in [*same, *other] if all(c is not f for f in fuller)]
-        for c in [*fuller, *rest]:
+        first = _first_passing(question, fuller, passages)
+        rest = [c for c in [*same, *other] if c is not first]
+        for c in [*([first] if first is not None else []), *rest]:
             if len(chosen) >= s.max_answer_sentences:
                 break
             if any(float(c.vec @ o.vec) > s.redundancy_cosine for o in chosen):
@@ -485,8 +481,6 @@ def _names_more_fully(phrases: set[str], lead: str, told: set[str]) -> bool:
     alone ("president joe biden" when the lead says "Biden tested positive ..."), or the name
     of a country that the lead's answer phrases (``told``) give only as an adjective ("saudi
     arabia" for "Saudi Arabian government officials ...")."""
-    from .places import country_of
-
     for p in phrases:
         words = p.split()
         if len(words) > 1 and p not in lead.lower() and re.search(

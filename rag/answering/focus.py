@@ -63,9 +63,10 @@ def focus_span(question: str, sentence: str) -> tuple[int, int] | None:
         # trim what the question already says from both ends ("Justice Samuel Alito")
         toks = list(re.finditer(r"\S+", sentence[a:b]))
         # ("next week" is one phrase, whether or not the question says "next")
-        while len(toks) > 1 and _bare(toks[0].group(0)) in qw and not _RELATIVE.fullmatch(phrase):
+        whole = _RELATIVE.fullmatch(phrase) is not None
+        while not whole and len(toks) > 1 and _bare(toks[0].group(0)) in qw:
             toks.pop(0)
-        while len(toks) > 1 and _bare(toks[-1].group(0)) in qw and not _RELATIVE.fullmatch(phrase):
+        while not whole and len(toks) > 1 and _bare(toks[-1].group(0)) in qw:
             toks.pop()
         if kind is AnswerType.ENTITY and all(_bare(t.group(0)) in CALENDAR_WORDS for t in toks):
             continue  # "Covid-19 Thursday" less the question's "Covid-19"

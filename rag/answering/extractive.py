@@ -308,18 +308,10 @@ class ExtractiveAnswerer:
         the question's checks and has quoted_ratio of ``best``'s selection score at least
         ("\u201cThe pandemic is over,\u201d Biden told Scott Pelley ..." over "Biden said he
         believes the Covid-19 pandemic is \u201cover\u201d ..."); else ``best``."""
-        ask = asking(question)
-        m = _WHAT_SAID.match(ask)
+        who = speaker(question)
         ratio = self.settings.quoted_ratio
-        if ratio <= 0 or not m or _QUOTE.search(best.text):
+        if ratio <= 0 or not who or _QUOTE.search(best.text):
             return best
-        who = m.group(1).split()[-1].strip("’'s")
-        if who.lower() in ("he", "she", "they", "it"):
-            # "President Joe Biden made a firm declaration ... What did he say?"
-            run = _NAME_RUN.search(question[:max(0, question.rfind(ask))])
-            if not run:
-                return best
-            who = run.group(0).split()[-1]
         them = [c for c in cands if c is not best and c.pick >= ratio * best.pick
                 and _QUOTE.search(c.text) and re.search(rf"\b{re.escape(who)}\b", c.text)]
         return _first_passing(question, them, passages) or best
@@ -473,7 +465,23 @@ _QUOTE = re.compile(r"[“\"](?:[^”\"]+\s){2,}[^”\"]*[”\"]"
                     # the end of a quotation opened in the sentence before: "... over,” Biden said."
                     r"|^[^“\"]*\s[^“\"]*\s[^“\"]*[”\"]\s*(?:[A-Z][\w.’'-]*\s+){1,3}"
                     r"(?:said|says|told|added|wrote|tweeted)\b")
-_NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+
+
+def speaker(question: str) -> str:
+    """The last word of whom "What did <someone> say?" asks about ("Sanders" of "What did
+    Bernie Sanders say?"); for "he" or "she", of the first name in the quiz's preamble
+    ("President Joe Biden made a firm declaration ... What did he say?"); else ""."""
+    from .constraints import _proper_runs  # names, a sentence's first word aside
+
+    ask = asking(question)
+    m = _WHAT_SAID.match(ask)
+    if not m:
+        return ""
+    who = re.sub(r"['’]s$", "", m.group(1).split()[-1])
+    if who.lower() in ("he", "she", "they", "it"):
+        runs = _proper_runs(question[:max(0, question.rfind(ask))])
+        return runs[0][-1] if runs else ""
+    return who
 
 
 def _names_more_fully(phrases: set[str], lead: str, told: set[str]) -> bool:

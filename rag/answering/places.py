@@ -61,6 +61,8 @@ US_STATES = (
 
 
 _US_NAMES = frozenset(_ALSO["United States"].split(", ") + ["United States", "Americans"])
+# The endings of an adjective or a people after a country's name ("Saudi Arabia-n").
+_SUFFIX = "n|ns|an|ans|er|ers|ese|i|s"
 _STEM_MAX = 7  # "Philippines" -> "Philipp": "Philippine", not "Prince Philip"
 
 
@@ -84,7 +86,7 @@ def _countries() -> tuple[frozenset[str], re.Pattern]:
     words = sorted(phrases, key=len, reverse=True)
     # "Saudi Arabian", "South Koreans", "New Zealander": the phrase and an adjective's ending.
     pattern = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(w) for w in words)
-                         + r")(?:n|ns|an|ans|er|ers|ese|i|s)?(?!\w)")
+                         + rf")(?:{_SUFFIX})?(?!\w)")
     return frozenset(stems), pattern
 
 
@@ -136,7 +138,9 @@ def country_of(phrase: str) -> str:
                    for h in heads)
 
     for country, also in _ALSO.items():
-        if of(country, *also.split(", ")):
+        # as written, with an adjective's ending at most: "Polish", not "Police"
+        if any(low.startswith(h.lower()) and re.fullmatch(f"(?:{_SUFFIX})?", low[len(h):])
+               for h in [country, *also.split(", ")]):
             return country
     for n in _country_names():
         if of(n, n if " " in n else _stem(n)):
@@ -155,7 +159,7 @@ def _country_names() -> list[str]:
 
 
 # What may follow a country's name or stem in its adjective or people ("Iran-ian", "Saudi
-# Arabia-n", "Chin-ese").
+# Arabia-n", "Chin-ese"); after a name written out in _ALSO, only _SUFFIX.
 _ENDING = re.compile(r"[a-z]{0,5}")
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 import rag
+from rag.answering.extractive import speaker
 
 ARTICLES = [
     {"id": "squid", "date": "2022-06-12", "source": "cnn.com", "title": "Squid Game returns",
@@ -347,3 +348,14 @@ def test_nothing_is_marked_when_the_asked_kind_is_known_by_a_common_noun(tmp_pat
     assert named.status == "answered"
     assert any(c.quote[c.focus_start - c.start:c.focus_end - c.start] == "Yum Brands"
                for c in named.citations if c.focus_start is not None)
+
+
+@pytest.mark.parametrize("question, who", [
+    ("What did Bernie Sanders say?", "Sanders"),
+    ("What did Biden’s spokesman tell reporters?", "spokesman"),
+    ("President Joe Biden made a firm declaration about the Covid-19 pandemic this week. "
+     "What did he say?", "Biden"),
+    ("Who won the election?", ""),
+])
+def test_whom_what_did_someone_say_asks_about(question, who):
+    assert speaker(question) == who

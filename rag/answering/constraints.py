@@ -1266,13 +1266,25 @@ def opens_with_kind(kind: str, sentence: str) -> bool:
         rf"\s*The\s+(?:[\w’'-]+\s+)?{re.escape(_singular(kind))}\b(?!['’]s)", sentence) is not None
 
 
+# Kinds whose names say what they are: a league is named "Major League Pickleball", "the
+# Premier League", or by its initials ("NFL"); "the Los Angeles Lakers" is not one.
+_KIND_IN_NAME = {"league": re.compile(r"\bLeague\b|^[A-Z]{2,5}$")}
+
+
 def names_kind(kind: str, question: str, sentence: str, article_text: str = "") -> bool:
     """Whether ``sentence`` names a thing of the asked kind that the question does not: one
-    of the list for a country or a US state, any name for the other kinds."""
+    of the list for a country or a US state, a name that says its kind for a league, any name
+    for the other kinds."""
     if kind == "title":
         q = question.lower()
         return any(next(g for g in m.groups() if g).lower() not in q
                    for m in _QUOTE.finditer(sentence))
+    # (not "Which Major League Baseball team": a capitalised kind is a name's word)
+    if kind in _KIND_IN_NAME and re.search(rf"\b{kind}\b", question):
+        asked = _plain(question)
+        return any(_plain(" ".join(run)) not in asked
+                   and any(_KIND_IN_NAME[kind].search(n) for n in (" ".join(run), *run))
+                   for run in _proper_runs(sentence))
     place = names_place(kind, question, sentence)
     return names_something(question, sentence, article_text) if place is None else place
 

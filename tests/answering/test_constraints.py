@@ -1119,3 +1119,22 @@ def test_a_quoted_title_may_hold_an_apostrophe(sentence, titled):
     from rag.answering.constraints import names_kind
 
     assert names_kind("title", "What is the title of the song?", sentence) is titled
+
+
+_LEAGUE_Q = "NBA star LeBron James has agreed to buy a team in which major sports league?"
+
+
+@pytest.mark.parametrize("question, sentence, named", [
+    (_LEAGUE_Q, "This spring, it brought on as an investor Los Angeles Lakers star LeBron James, "
+                "who has said he ultimately wants to own an NBA team.", False),
+    (_LEAGUE_Q, "James is part of a consortium which is buying an expansion franchise in Major "
+                "League Pickleball (MLP) as the competition grows from 12 to 16 teams.", True),
+    (_LEAGUE_Q, "He has long wanted a stake in the NFL.", True),
+    # "League" capitalised in the question is a name's word: any new name answers
+    ("Which Major League Baseball team was invited to the White House this week?",
+     "The Atlanta Braves were welcomed on Monday.", True),
+])
+def test_a_league_is_named_by_a_name_that_says_so(question, sentence, named):
+    from rag.answering.constraints import asks_a_name, names_kind
+
+    assert names_kind(asks_a_name(question), question, sentence) is named

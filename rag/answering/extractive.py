@@ -390,6 +390,13 @@ class ExtractiveAnswerer:
                                            or c.score >= s.min_answer_score)
                   and _names_more_fully(answer_phrases(question, c.text), best.text, told)]
         first = _first_passing(question, fuller, passages)
+        # A lead that holds nothing of the asked kind, only a teaser ("McDonald’s newest item
+        # for fall doesn’t have pumpkin or maple flavors."), is followed by the sentence just
+        # after it in its article that names one ("Beginning September 14, the chain is
+        # bringing back the cheese Danish ..."), though it shares no word with the question.
+        reveal = None
+        if first is None and kind is not AnswerType.OTHER and not told:
+            reveal = first = _reveal(question, best, cands, passages)
         rest = [c for c in [*same, *other] if c is not first]
         for c in [*([first] if first is not None else []), *rest]:
             if len(chosen) >= s.max_answer_sentences:
@@ -397,7 +404,8 @@ class ExtractiveAnswerer:
             if any(float(c.vec @ o.vec) > s.redundancy_cosine for o in chosen):
                 continue  # says the same thing again
             new = answer_phrases(question, c.text)
-            if kind is AnswerType.OTHER or not new or new <= told or c.lexical == 0:
+            if kind is AnswerType.OTHER or not new or new <= told or (c.lexical == 0
+                                                                      and c is not reveal):
                 continue  # adds nothing asked for, or speaks of something else
             told |= new
             chosen.append(c)
@@ -436,6 +444,20 @@ def _lede(c: Candidate, cands: list[Candidate]) -> Candidate | None:
 
 
 _LEDE_CHARS = 200
+# How far after a teasing lead the sentence naming what it teases may start ("Rather, it’s a
+# nostalgic treat from more than three decades ago." may come between).
+_REVEAL_CHARS = 300
+
+
+def _reveal(question: str, best: Candidate, cands: list[Candidate],
+            passages: list[Passage]) -> Candidate | None:
+    """The first sentence after ``best`` in its article, within _REVEAL_CHARS of its end, that
+    holds an answer phrase (answer_phrases), when it passes the question's checks; else
+    None."""
+    after = sorted((c for c in cands if c.passage.doc_id == best.passage.doc_id
+                    and 0 < c.start - best.end <= _REVEAL_CHARS), key=lambda c: c.start)
+    naming = [c for c in after if answer_phrases(question, c.text)]
+    return _first_passing(question, naming[:1], passages)
 
 
 def _first_passing(question: str, cands: list[Candidate],

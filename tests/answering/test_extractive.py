@@ -359,3 +359,18 @@ def test_nothing_is_marked_when_the_asked_kind_is_known_by_a_common_noun(tmp_pat
 ])
 def test_whom_what_did_someone_say_asks_about(question, who):
     assert speaker(question) == who
+
+
+def test_a_lead_that_only_teases_is_followed_by_the_sentence_naming_it(tmp_path):
+    # The article's first sentence matches the question best but names no treat; the one
+    # naming it shares no word with the question and comes two sentences later (stop 36)
+    article = rag.Article(
+        id="danish", date="2022-09-06", source="cnn.com", title="A pastry returns",
+        text="McDonald’s newest item for fall doesn’t have pumpkin or maple flavors. Rather, "
+             "it’s a nostalgic treat from more than three decades ago. Beginning September "
+             "14, the chain is bringing back the cheese Danish, a flaky pastry filled with "
+             "sweet cream cheese. Analysts expect breakfast sales to keep growing this year.")
+    bot = _bot(tmp_path, article)
+    answer = bot.ask("Which new treat did McDonald’s add to its menu for the fall?")
+    assert answer.status == "answered"
+    assert "cheese Danish" in answer.text

@@ -81,8 +81,9 @@ class CrossAnswerer(ExtractiveAnswerer):
 
     def prefers(self, question: str, c: Candidate, best: Candidate) -> bool:
         # Under the threshold and ranked before the chosen sentence (the blend put it there),
-        # one the cross-encoder does not doubt and reads cross_lead_margin better answers
-        # better. Not read (beyond cross_candidates): never.
+        # or of the doubted chosen sentence's article, one the cross-encoder does not doubt
+        # and reads cross_lead_margin better answers better. Not read (beyond
+        # cross_candidates): never.
         s = self.settings
         return c.logit is not None and c.logit >= s.cross_doubt_logit \
             and c.logit - self._logit(question, best) >= s.cross_lead_margin

@@ -199,8 +199,9 @@ class ExtractiveAnswerer:
         return False
 
     def prefers(self, question: str, c: Candidate, best: Candidate) -> bool:
-        """Whether ``c``, under the threshold and ranked before the chosen ``best``, answers
-        better than it (the rules alone never know)."""
+        """Whether ``c`` answers better than the chosen ``best``: one under the threshold
+        ranked before it, or one of its article when ``best`` is doubted (the rules alone
+        never know)."""
         return False
 
     def checked_best(self, question: str, cands: list[Candidate], passages: list[Passage],
@@ -359,7 +360,17 @@ class ExtractiveAnswerer:
             return Answer(question=question, text=ABSTAIN_TEXT, citations=[], abstained=True,
                           passages=passages) if rescue else best
         if not rescue and self.doubts(question, best, top):
-            return _related(question, cands, passages, "it may not answer the question")
+            # Doubted, the chosen sentence gives way to one of its article that holds an answer
+            # of the asked kind and that the answerer prefers, whatever its relevance ("It’s
+            # not hard for locals to understand the appeal of relocating from the United States
+            # to Mexico City." for where Americans are moving, after "“It is very often from
+            # Los Angeles or New York City,” she said ..."); else the articles do not answer.
+            mine = [c for c in cands if c is not best and c.typed
+                    and c.passage.doc_id == best.passage.doc_id
+                    and self.prefers(question, c, best)]
+            best = _first_passing(question, mine, passages)
+            if best is None:
+                return _related(question, cands, passages, "it may not answer the question")
         if not rescue:
             best = self.lead_under_threshold(question, cands, best, passages)
             best = self.latest(question, cands, best, passages, as_of)

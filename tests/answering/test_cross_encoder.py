@@ -338,3 +338,32 @@ def test_for_a_kind_named_by_a_common_noun_a_capitalised_word_does_not_hold_the_
     answer = bot.ask(question)
     assert answer.status == "answered"
     assert answer.citations[0].quote.startswith("As monkeypox cases continue to rise")
+
+
+def test_a_doubted_sentence_gives_way_to_one_of_its_article_the_cross_encoder_prefers(tmp_path):
+    # Stop 36: the sentence closest to the question names where Americans come from; the one
+    # naming where they go matches it less but reads better to the cross-encoder. The doubt
+    # band is set over every relevance and the logits' thresholds between the two sentences'
+    # (about -2.3 and -1.6), to isolate the rule.
+    article = rag.Article(
+        id="mx", date="2022-08-22", source="cnn.com", title="Priced out",
+        text="Sandra Ortiz and her siblings ran a restaurant for 54 years. “It is very often "
+             "from Los Angeles or New York City,” she said, adding that most are looking to "
+             "avoid the rising costs of living in the United States and cash in on a strong "
+             "exchange rate. An influx of Americans changed the neighborhood. A storefront sign "
+             "reads: “Please leave, we don’t want you here!” It’s not hard for locals to "
+             "understand the appeal of relocating from the United States to Mexico City.")
+    question = ("Due to the rising cost of living in the US, a growing number of people are "
+                "fleeing their expensive cities in search of cheaper rent and a better quality of "
+                "life abroad. Where are many Americans moving?")
+    bot, _ = _cross_and_rules(tmp_path, [article])
+
+    def ask(doubt_logit):
+        return rag.Assistant(index_dir=bot.settings.index_dir, answerer="cross",
+                             cross_doubt_score=9.0, cross_doubt_logit=doubt_logit,
+                             cross_lead_margin=0.5).ask(question)
+
+    answer = ask(-1.8)
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.endswith("to Mexico City.")
+    assert ask(-1.4).status == "related"  # both doubted

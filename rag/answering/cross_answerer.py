@@ -13,7 +13,8 @@ answerable from unanswerable asks no better: benchmarks/README.md, stop 27), wit
 more each way: below its threshold, down to cross_rescue_score, a sentence answers when the
 cross-encoder is sure of it (its logit at least cross_rescue_logit); just over it, below
 cross_doubt_score, the chosen sentence does not when the cross-encoder doubts it (a logit under
-cross_doubt_logit). The question's checks in constraints.py still apply.
+cross_doubt_logit), unless one of its article that it prefers answers instead (stop 36). The
+question's checks in constraints.py still apply.
 """
 
 from __future__ import annotations

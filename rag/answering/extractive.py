@@ -330,6 +330,27 @@ class ExtractiveAnswerer:
                  if self.floor() <= c.score < self.threshold() and self.prefers(question, c, best)]
         return _first_passing(question, ahead, passages) or best
 
+    def beyond(self, question: str, qvec, best: Candidate, cands: list[Candidate],
+               passages: list[Passage], boost_docs: set[str] | None = None,
+               as_of: str | None = None) -> list[Candidate]:
+        """Sentences of ``best``'s article from its retrieved passages past the
+        answer_passages read: they may follow the lead (a fuller name, a sentence that adds
+        what is asked), never before it. Hand-set scores, with the passages read (the
+        cross-encoder reads none of them), each at most ``best``'s selection score."""
+        n = self.settings.answer_passages
+        more = [p for p in passages[n:] if p.doc_id == best.passage.doc_id]
+        if not more:
+            return []
+        seen = {(c.passage.doc_id, c.start) for c in cands}
+        every = ExtractiveAnswerer.candidates(self, [*passages[:n], *more], n + len(more))
+        ExtractiveAnswerer.score(self, question, qvec, every, boost_docs, as_of)
+        mine = {id(p) for p in more}
+        out = [c for c in every if id(c.passage) in mine
+               and (c.passage.doc_id, c.start) not in seen]
+        for c in out:
+            c.pick = min(c.pick, best.pick)
+        return out
+
     def answer(self, question: str, passages: list[Passage], qvec=None,
                boost_docs: set[str] | None = None, as_of: str | None = None) -> Answer:
         """The extractive answer. ``as_of`` (YYYY-MM-DD): when the question is asked; a
@@ -377,7 +398,9 @@ class ExtractiveAnswerer:
             best = self.stating(question, cands, best, passages)
             best = self.quoting(question, cands, best, passages)
         chosen = [best]
-        cands = [best, *(c for c in cands if c is not best)]
+        cands = [best, *sorted([*(c for c in cands if c is not best),
+                                *self.beyond(question, qvec, best, cands, passages, boost_docs,
+                                             as_of)], key=lambda c: c.pick, reverse=True)]
         # More sentences: from the best sentence's article first (its neighbours often name
         # what the best one only refers to, and citing one article keeps the answer coherent),
         # then from other articles only when they score nearly as well.

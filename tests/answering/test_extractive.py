@@ -374,3 +374,24 @@ def test_a_lead_that_only_teases_is_followed_by_the_sentence_naming_it(tmp_path)
     answer = bot.ask("Which new treat did McDonald’s add to its menu for the fall?")
     assert answer.status == "answered"
     assert "cheese Danish" in answer.text
+
+
+def test_the_leads_article_past_the_passages_read_may_name_it_in_full(tmp_path):
+    # One passage is read (answer_passages=1); the lead names "Sunak", and the article's other
+    # retrieved passage names "Rishi Sunak": that sentence follows the lead (stop 36)
+    about = ("The governing Conservative Party chose its leader after weeks of turmoil in "
+             "Westminster, and lawmakers rallied behind the former finance minister. ")
+    markets = ("Markets steadied on Monday as the pound rose against the dollar and bond yields "
+               "fell. ")
+    article = rag.Article(
+        id="uk", date="2022-10-24", source="cnn.com", title="A new leader",
+        text="Sunak became the new prime minister of the United Kingdom on Tuesday, a day after "
+             "he was declared the new Conservative leader. " + about * 6 + "\n\n" + markets * 5
+             + "British Prime Minister Rishi Sunak makes a statement outside No. 10 Downing "
+               "Street after taking office on Tuesday. Traders watched the Bank of England.")
+    bot = rag.Assistant(index_dir=tmp_path / "index", answer_passages=1)
+    bot.ingest_articles([article])
+    answer = bot.ask("Who became the new prime minister of the United Kingdom this week?")
+    assert len(answer.passages) > 1  # the second passage is retrieved, not read
+    assert answer.citations[0].quote.startswith("Sunak became")
+    assert "Rishi Sunak" in answer.text

@@ -428,8 +428,11 @@ class ExtractiveAnswerer:
         # for fall doesn’t have pumpkin or maple flavors."), is followed by the sentence just
         # after it in its article that names one ("Beginning September 14, the chain is
         # bringing back the cheese Danish ..."), though it shares no word with the question.
+        # Not after a lead with a name or number of the kind (typed) that focus does not mark:
+        # its following sentences keep their order by score (conversations-2022: one follow-up
+        # lost its answer so).
         reveal = None
-        if first is None and kind is not AnswerType.OTHER and not told:
+        if first is None and kind is not AnswerType.OTHER and not told and not best.typed:
             reveal = first = _reveal(question, best, cands, passages)
         rest = [c for c in [*same, *other] if c is not first]
         for c in [*([first] if first is not None else []), *rest]:

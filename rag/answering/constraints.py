@@ -818,7 +818,8 @@ def only_expected(question: str, sentence: str) -> str:
 
 # "Why ...?" wants a sentence that gives a reason ("recalled over fire risks", "because",
 # "due to"); "The recall affects 245,030 vehicles" gives none.
-_WHY_Q = re.compile(r"^\s*why\b", re.I)
+# "Why ...?", and "... due to what?": both ask for a reason
+_WHY_Q = re.compile(r"^\s*why\b|\b(?:due to|because of|owing to|caused by) what\W*$", re.I)
 _REASON = re.compile(r"\b(?:because|due to|owing to|after|amid|caused?|causing"
                      # "since it was ...", not "since 1776" or "since the first ..."
                      r"|since(?!\s+(?:(?-i:[A-Z])|\d|then\b|the\b))"

@@ -1138,3 +1138,18 @@ def test_a_league_is_named_by_a_name_that_says_so(question, sentence, named):
     from rag.answering.constraints import asks_a_name, names_kind
 
     assert names_kind(asks_a_name(question), question, sentence) is named
+
+
+@pytest.mark.parametrize("sentence, ok", [
+    ("Like Bell, many Americans are bracing for the cold reality that they will have to shell "
+     "out even more to keep their homes warm this winter.", False),
+    ("Energy prices are on the rise in part because of the repeated heat waves that baked much "
+     "of the United States this summer.", True),
+])
+def test_due_to_what_asks_for_a_reason(sentence, ok):
+    q = ("Many Americans likely shell out more money to keep their homes warm this winter due to "
+         "what?")
+    article = f"Many Americans will pay more this winter. {sentence}"
+    verdict = check(q, sentence, "", article, "2022-09-24")
+    assert verdict.ok is ok
+    assert ok or verdict.reason == "it gives no reason"

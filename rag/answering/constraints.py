@@ -816,9 +816,8 @@ def only_expected(question: str, sentence: str) -> str:
     return ""
 
 
-# "Why ...?" wants a sentence that gives a reason ("recalled over fire risks", "because",
-# "due to"); "The recall affects 245,030 vehicles" gives none.
-# "Why ...?", and "... due to what?": both ask for a reason
+# "Why ...?" and "... due to what?" want a sentence that gives a reason ("recalled over fire
+# risks", "because", "due to"); "The recall affects 245,030 vehicles" gives none.
 _WHY_Q = re.compile(r"^\s*why\b|\b(?:due to|because of|owing to|caused by) what\W*$", re.I)
 _REASON = re.compile(r"\b(?:because|due to|owing to|after|amid|caused?|causing"
                      # "since it was ...", not "since 1776" or "since the first ..."

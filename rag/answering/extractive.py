@@ -141,6 +141,12 @@ class ExtractiveAnswerer:
         answer with a looser match and older ones need a closer match (what they say may have
         changed since). Without ``as_of`` nothing changes.
         """
+        self._hand_score(question, qvec, cands, cands, boost_docs, as_of)
+
+    def _hand_score(self, question: str, qvec, cands: list[Candidate], among: list[Candidate],
+                    boost_docs: set[str] | None = None, as_of: str | None = None) -> None:
+        """score's hand-set part for ``cands``, the passage term scaled and opening names
+        known over the passages of ``among`` (the candidates read with them)."""
         if not cands:
             return
         s = self.settings
@@ -150,7 +156,7 @@ class ExtractiveAnswerer:
         qwords = set(tokenize([question])[0])
         # The passage term is the passage's retrieval score scaled to 0..1 over the passages
         # read (fusion scores are not all on one scale).
-        scores = [c.passage.score for c in cands]
+        scores = [c.passage.score for c in among]
         lo, span = min(scores), max(scores) - min(scores)
         for c, d, v in zip(cands, dense, vecs, strict=True):
             words = set(tokenize([c.text])[0])
@@ -168,7 +174,7 @@ class ExtractiveAnswerer:
         type_weight = s.answer_type_weight * (
             2.0 if kind in (AnswerType.QUANTITY, AnswerType.TIME) else 1.0)
         # The passages read tell which opening words are names ("California has ...").
-        known = names_in(list({id(c.passage): c.passage.text for c in cands}.values())) \
+        known = names_in(list({id(c.passage): c.passage.text for c in among}.values())) \
             if kind is AnswerType.ENTITY else frozenset()
         for c in cands:
             if ref:
@@ -342,11 +348,12 @@ class ExtractiveAnswerer:
         if not more:
             return []
         seen = {(c.passage.doc_id, c.start) for c in cands}
-        every = ExtractiveAnswerer.candidates(self, [*passages[:n], *more], n + len(more))
-        ExtractiveAnswerer.score(self, question, qvec, every, boost_docs, as_of)
+        every = self.candidates([*passages[:n], *more], n + len(more))
         mine = {id(p) for p in more}
         out = [c for c in every if id(c.passage) in mine
                and (c.passage.doc_id, c.start) not in seen]
+        # the hand-set score alone (not a subclass's), on the scale of the passages read
+        self._hand_score(question, qvec, out, every, boost_docs, as_of)
         for c in out:
             c.pick = min(c.pick, best.pick)
         return out

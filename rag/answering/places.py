@@ -133,17 +133,16 @@ def country_of(phrase: str) -> str:
     "" when none ("Mexico City" names a city)."""
     low = phrase.lower()
 
-    def of(*heads: str) -> bool:
-        return any(low.startswith(h.lower()) and _ENDING.fullmatch(low[len(h):]) is not None
+    def of(heads: list[str], ending: re.Pattern) -> bool:
+        return any(low.startswith(h.lower()) and ending.fullmatch(low[len(h):]) is not None
                    for h in heads)
 
     for country, also in _ALSO.items():
         # as written, with an adjective's ending at most: "Polish", not "Police"
-        if any(low.startswith(h.lower()) and re.fullmatch(f"(?:{_SUFFIX})?", low[len(h):])
-               for h in [country, *also.split(", ")]):
+        if of([country, *also.split(", ")], _AFTER_ALSO):
             return country
     for n in _country_names():
-        if of(n, n if " " in n else _stem(n)):
+        if of([n, n if " " in n else _stem(n)], _ENDING):
             return n
     return ""
 
@@ -161,6 +160,7 @@ def _country_names() -> list[str]:
 # What may follow a country's name or stem in its adjective or people ("Iran-ian", "Saudi
 # Arabia-n", "Chin-ese"); after a name written out in _ALSO, only _SUFFIX.
 _ENDING = re.compile(r"[a-z]{0,5}")
+_AFTER_ALSO = re.compile(f"(?:{_SUFFIX})?")
 
 
 def new_country_spans(question: str, text: str) -> list[tuple[int, int]]:

@@ -60,9 +60,9 @@ def bot(tmp_path_factory):
     return assistant
 
 
-def _bot(tmp_path, *articles: rag.Article) -> rag.Assistant:
-    """An assistant over an index of ``articles`` alone."""
-    bot = rag.Assistant(index_dir=tmp_path / "index")
+def _bot(tmp_path, *articles: rag.Article, **settings) -> rag.Assistant:
+    """An assistant over an index of ``articles`` alone (``settings``: flat keys)."""
+    bot = rag.Assistant(index_dir=tmp_path / "index", **settings)
     bot.ingest_articles(list(articles))
     return bot
 
@@ -389,8 +389,7 @@ def test_the_leads_article_past_the_passages_read_may_name_it_in_full(tmp_path):
              "he was declared the new Conservative leader. " + about * 6 + "\n\n" + markets * 5
              + "British Prime Minister Rishi Sunak makes a statement outside No. 10 Downing "
                "Street after taking office on Tuesday. Traders watched the Bank of England.")
-    bot = rag.Assistant(index_dir=tmp_path / "index", answer_passages=1)
-    bot.ingest_articles([article])
+    bot = _bot(tmp_path, article, answer_passages=1)
     answer = bot.ask("Who became the new prime minister of the United Kingdom this week?")
     assert len(answer.passages) > 1  # the second passage is retrieved, not read
     assert answer.citations[0].quote.startswith("Sunak became")

@@ -653,7 +653,11 @@ def related_answer(question: str, closest: list[Candidate], passages: list[Passa
 
 
 def answer_phrases(question: str, text: str) -> set[str]:
-    span = focus_span(question, text)
+    """What ``text`` tells of the asked kind, for whether a sentence adds to an answer: its
+    phrase nearest to the question's words. (Not the learned focus that compose marks: as the
+    test of what a sentence adds, it dropped a sentence naming China after one naming
+    "Chinese" data and "LeakIX": benchmarks/README.md, stop 37.)"""
+    span = focus_span(question, text, learned=False)
     return {text[span[0]:span[1]].lower()} if span else set()
 
 

@@ -38,15 +38,30 @@ _STOP = frozenset("The A An I In On At But And Or It He She They We This That Th
                   "All".split())
 
 
-def focus_span(question: str, sentence: str) -> tuple[int, int] | None:
-    """(start, end) in ``sentence`` of the answer phrase, or None when there is none to mark."""
+def focus_span(question: str, sentence: str, learned: bool = True) -> tuple[int, int] | None:
+    """(start, end) in ``sentence`` of the answer phrase, or None when there is none to mark:
+    of the phrases of the asked kind (phrase_spans), the one the learned weights
+    (focus_weights.json, benchmarks/train_focus.py) score highest; without ``learned``, the
+    one nearest to the question's words."""
+    found = phrase_spans(question, sentence)
+    if len(found) < 2:
+        return found[0] if found else None
+    if not learned:
+        return nearest(found, anchors(question, sentence))
+    from .focus_model import pick
+
+    return pick(question, sentence, found)
+
+
+def phrase_spans(question: str, sentence: str) -> list[tuple[int, int]]:
+    """Every phrase of ``sentence`` of the kind the question asks for (a name, a number, a
+    date) that the question does not already say, trimmed of the question's words."""
     kind = answer_type(question)
     pattern = {AnswerType.QUANTITY: _QUANTITY, AnswerType.TIME: _TIME,
                AnswerType.ENTITY: _NAME}.get(kind)
     if pattern is None:
-        return None
+        return []
     qw = question_words(question)
-    qtok = set(tokenize([question])[0])
     found = _countries_asked(question, sentence) if kind is AnswerType.ENTITY else []
     for m in (pattern.finditer(sentence) if not found else ()):
         a, b = m.start(), m.end()
@@ -71,14 +86,22 @@ def focus_span(question: str, sentence: str) -> tuple[int, int] | None:
         if kind is AnswerType.ENTITY and all(_bare(t.group(0)) in CALENDAR_WORDS for t in toks):
             continue  # "Covid-19 Thursday" less the question's "Covid-19"
         found.append((a + toks[0].start(), a + toks[-1].end()))
-    if not found:
-        return None
-    # nearest to where the sentence speaks of what the question asks
-    anchors = [m.start() for m in re.finditer(r"\w+", sentence)
-               if tokenize([m.group(0)])[0] and tokenize([m.group(0)])[0][0] in qtok]
-    if not anchors:
-        return found[0]
-    return min(found, key=lambda s: min(abs(s[0] - x) for x in anchors))
+    return found
+
+
+def anchors(question: str, sentence: str) -> list[int]:
+    """Where ``sentence`` says a word of the question (the start of each such word)."""
+    qtok = set(tokenize([question])[0])
+    return [m.start() for m in re.finditer(r"\w+", sentence)
+            if tokenize([m.group(0)])[0] and tokenize([m.group(0)])[0][0] in qtok]
+
+
+def nearest(spans: list[tuple[int, int]], marks: list[int]) -> tuple[int, int]:
+    """The span nearest to where the sentence speaks of what the question asks (the rule
+    before the learned pick, and one of its features)."""
+    if not marks:
+        return spans[0]
+    return min(spans, key=lambda s: min(abs(s[0] - x) for x in marks))
 
 
 def _countries_asked(question: str, sentence: str) -> list[tuple[int, int]]:

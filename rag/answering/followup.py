@@ -22,12 +22,19 @@ from .constraints import MONTHS, WEEKDAYS, names
 def carried_names(turn: Turn, question: str) -> list[str]:
     """The names of the previous turn that the follow-up does not repeat: those of its
     question, and the answer phrases marked in its answer."""
+    from .focus import focus_span
+
     out: list[str] = []
-    for c in turn.answer.citations:
-        if c.focus_start is not None and c.focus_end is not None:
-            out.append(c.quote[c.focus_start - c.start:c.focus_end - c.start])
     # the previous question as it was read: a chain of follow-ups keeps the first one's names
     asked_then = turn.standalone or turn.question
+    for c in turn.answer.citations:
+        if c.focus_start is not None and c.focus_end is not None:
+            # Its phrase nearest to the question's words, not the marked one (the learned
+            # focus): carried as conditions on the follow-up's answer, the marked answers
+            # lost 5 of 78 follow-ups their answer (benchmarks/README.md, stop 37).
+            span = focus_span(asked_then, c.quote, learned=False)
+            if span:
+                out.append(c.quote[span[0]:span[1]])
     words = asked_then.split(None, 1)
     body = words[1] if len(words) > 1 else ""
     out += [w for w in body.replace("?", " ").split()

@@ -38,6 +38,19 @@ def contains_answer(text: str, answers: list[str]) -> bool:
     return any(f" {a} " in hay for a in (normalise(x) for x in answers) if a)
 
 
+def phrase_is_answer(phrase: str, answers: list[str]) -> bool:
+    """Whether a marked answer phrase is a gold answer: it holds all of a gold answer's words,
+    or some of them with its last ("Chick-fil-A's" for "Chick-fil-A", "Ron DeSantis" for
+    "Florida Gov. Ron DeSantis", "Avalanche" for "Colorado Avalanche"; not "US" for "US
+    Open")."""
+    got = set(normalise(phrase).split())
+    for answer in answers:
+        gold = normalise(answer).split()
+        if gold and got and (set(gold) <= got or (got <= set(gold) and gold[-1] in got)):
+            return True
+    return False
+
+
 def _f1_tokens(text: str) -> list[str]:
     return [w for w in normalise(text).split() if w not in _ARTICLES]
 

@@ -104,6 +104,7 @@ TABLE_COLUMNS = [
     ("cite-gold", "citations", "article_precision"),
     ("cite-supp", "citations", "article_supports"),
     ("verbatim", "citations", "quote_verbatim"), ("cited-sent", "citations", "sentence_coverage"),
+    ("focus", "citations", "focus_is_answer"),
     ("p50 ms", "latency_ms", "p50"), ("p95 ms", "latency_ms", "p95"),
     ("abstain-unans", "unanswerable", "abstention_rate"),
     ("conv-1st", "conversations", "first_turn_contains"),

@@ -32,6 +32,7 @@ from .metrics import (
     mrr_at_k,
     ndcg_at_k,
     percentile,
+    phrase_is_answer,
     recall_at_k,
     token_f1,
     unique_in_order,
@@ -324,7 +325,11 @@ class Evaluator:
                           "supports": gold or bool(q.answers and text
                                                    and contains_answer(text, q.answers)),
                           "quote_has_answer": bool(q.answers)
-                          and contains_answer(c.quote, q.answers)})
+                          and contains_answer(c.quote, q.answers),
+                          # the marked answer phrase, when the quote has one
+                          "focus_is_answer": None if c.focus_start is None or not q.answers
+                          else phrase_is_answer(c.quote[c.focus_start - c.start:
+                                                        c.focus_end - c.start], q.answers)})
         row["citations"] = cites
         sentences = ans.sentences or []
         row["n_sentences"] = len(sentences)
@@ -392,6 +397,12 @@ class Evaluator:
                 "article_supports": _r(mean(float(c["supports"]) for c in cites)),
                 "quote_has_answer": _r(mean(float(c["quote_has_answer"]) for c in cites)),
                 "quote_verbatim": _r(mean(float(c["verbatim"]) for c in cites)),
+                # Of the answers whose first quote holds a gold answer and marks a phrase: how
+                # often the marked phrase is that answer (the bold words a reader sees first).
+                "focus_is_answer": _r(mean(
+                    float(r["citations"][0]["focus_is_answer"]) for r in answered
+                    if r["citations"] and r["citations"][0]["quote_has_answer"]
+                    and r["citations"][0]["focus_is_answer"] is not None)),
                 "sentence_coverage": _r(sum(r["n_cited_sentences"] for r in answered) / n_sent
                                         if n_sent else None),
                 "n_citations": len(cites),

@@ -39,3 +39,21 @@ def test_carried_figures_and_dates_search_but_do_not_constrain_the_answer():
                                                     history=[first]))
     assert "Tuesday November 20" in plan.query and "Dartmouth" in plan.query
     assert plan.question == "Which campaign is it part of? Dartmouth"
+
+
+def test_the_phrase_carried_is_the_one_nearest_the_question_not_the_marked_answer():
+    """The answer's marked phrase (the learned focus) is "Rihanna"; the follow-up carries the
+    phrase nearest to the question's words, as before the focus was learned: carried names
+    are conditions on the next answer, and the marked ones lost 5 of 78 follow-ups theirs."""
+    from rag.answering.focus import focus_span
+
+    question = "Which pop star will perform at next year’s Super Bowl LVII Halftime Show?"
+    quote = ("Must be NFL on the brain: Pop icon and entrepreneur Rihanna will perform at next "
+             "year’s Super Bowl LVII Halftime Show, the NFL announced Sunday.")
+    a, b = focus_span(question, quote)
+    assert quote[a:b] == "Rihanna"
+    cite = Citation(1, "d1", "T", "", "", "", quote, 0, len(quote), focus_start=a, focus_end=b)
+    first = Turn(question, Answer(question, "x [1]", [cite], False))
+    plan = ContextFollowUp(1).resolve(AnswerRequest("When was it announced?", history=[first]))
+    assert plan.query.startswith("When was it announced?")
+    assert "NFL" in plan.query and "Rihanna" not in plan.query

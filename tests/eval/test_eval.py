@@ -18,6 +18,7 @@ from rag.eval.metrics import (
     ndcg_at_k,
     normalise,
     percentile,
+    phrase_is_answer,
     recall_at_k,
     token_f1,
     unique_in_order,
@@ -60,6 +61,17 @@ def test_recall_at_10():
     assert recall_at_k(RANKED, {"a", "k"}) == 0.5
     assert recall_at_k(RANKED, {"a", "b", "c", "z"}) == 0.75
     assert recall_at_k(RANKED, set()) == 0.0
+
+
+def test_phrase_is_answer():
+    assert phrase_is_answer("Chick-fil-A’s", ["Chick-fil-A"])  # holds all its words
+    assert phrase_is_answer("Ron DeSantis", ["Florida Gov. Ron DeSantis"])  # with its last
+    assert phrase_is_answer("Avalanche", ["Colorado Avalanche"])
+    assert phrase_is_answer("“Succession”", ['"Succession"'])
+    assert not phrase_is_answer("US", ["US Open"])  # not its last word
+    assert not phrase_is_answer("Gov.", ["Florida Gov. Ron DeSantis"])
+    assert not phrase_is_answer("Kansas City", ["Missouri"])
+    assert not phrase_is_answer("", ["x"]) and not phrase_is_answer("x", [])
 
 
 def test_normalise_and_contains_answer():
@@ -163,7 +175,7 @@ def test_report_files_and_keys(slice_run):
     for key in ("contains_answer", "token_f1", "abstention_rate"):
         assert key in data["answer"]
     for key in ("article_precision", "article_supports", "quote_has_answer", "quote_verbatim",
-                "sentence_coverage"):
+                "sentence_coverage", "focus_is_answer"):
         assert key in data["citations"]
     cites = data["citations"]
     assert cites["article_supports"] >= cites["article_precision"]
@@ -180,6 +192,8 @@ def test_report_files_and_keys(slice_run):
     # A quote holding the answer lies in its article, so that article supports the answer.
     cited = [c for r in rows for c in r.get("citations", [])]
     assert cited and all(c["supports"] for c in cited if c["quote_has_answer"])
+    # a marked phrase that is the answer lies in a quote that holds it
+    assert all(c["quote_has_answer"] for c in cited if c["focus_is_answer"])
 
 
 def test_slice_quality(slice_run):

@@ -1,0 +1,127 @@
+"""The learned answer-phrase marker (rag/answering/focus_model.py) and its training script."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import require_datasets
+
+from rag.answering import focus_model
+from rag.answering.focus import anchors, focus_span, phrase_spans
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Leads of realtimeqa-2022 answers whose phrase nearest to the question's words is not the
+# answer (it was marked before stop 37).
+CASES = [
+    ("Primary voters in which state struck down a proposed amendment to the state’s "
+     "constitution that would have outlawed abortion?",
+     "The wording of the question was convoluted, but the answer was crystal clear: No. Voters "
+     "in Kansas on Tuesday, in dramatic numbers and by an overwhelming margin, rejected a ballot "
+     "measure that would have allowed lawmakers to ban abortion in the state.",
+     "No.", "Kansas"),
+    ("Which state announced it is legalizing jaywalking?",
+     "According to the release, jaywalking is “arbitrarily enforced” in California, and "
+     "disproportionately affects “people of color and lower-income individuals who cannot "
+     "afford tickets that can often total hundreds of dollars.”",
+     "“arbitrarily enforced”", "California"),
+    ("Which airline announced a deal this week to buy Spirit Airlines?",
+     "JetBlue Airways on Thursday announced it would purchase Spirit Airlines, a combination "
+     "that would create America’s fifth-largest airline.",
+     "America’s", "JetBlue Airways"),
+    ("Which pop star will perform at next year’s Super Bowl LVII Halftime Show?",
+     "Must be NFL on the brain: Pop icon and entrepreneur Rihanna will perform at next year’s "
+     "Super Bowl LVII Halftime Show, the NFL announced Sunday.",
+     "NFL", "Rihanna"),
+    ("The high-stakes midterm elections were held this week. In which key state did Democrats "
+     "flip a Senate seat the GOP had held for more than a decade?",
+     "Democrats will pick up a GOP-held Senate seat in Pennsylvania in a huge boost to their "
+     "hopes of clinging to the chamber, while the red wave that Republicans hoped for has yet "
+     "to materialize in the House.",
+     "GOP-held", "Pennsylvania"),
+]
+
+
+@pytest.mark.parametrize("question,sentence,nearest,answer", CASES)
+def test_the_learned_weights_mark_the_answer_where_the_nearest_phrase_is_not(
+        question, sentence, nearest, answer):
+    old = focus_span(question, sentence, learned=False)
+    new = focus_span(question, sentence)
+    assert sentence[old[0]:old[1]] == nearest
+    assert sentence[new[0]:new[1]] == answer
+
+
+def test_the_shipped_weights_match_the_features_and_are_small():
+    data = json.loads(focus_model.WEIGHTS.read_text(encoding="utf-8"))
+    assert tuple(data["names"]) == focus_model.NAMES
+    assert len(data["weights"]) == len(focus_model.NAMES)
+    assert focus_model.WEIGHTS.stat().st_size < 10_000
+    assert focus_model.weights() is not None
+
+
+def test_one_row_of_features_per_phrase_and_what_they_say():
+    q = "Which state announced it is legalizing jaywalking?"
+    s = ("Jane Doe/AP Officials said jaywalking is legal in California, Chinese media and the "
+         "Los Angeles Times reported.")
+    spans = phrase_spans(q, s)
+    x = focus_model.features(q, s, spans, anchors(q, s))
+    assert x.shape == (len(spans), len(focus_model.NAMES))
+    col = {n: i for i, n in enumerate(focus_model.NAMES)}
+    row = {s[a:b]: x[i] for i, (a, b) in enumerate(spans)}
+    assert row["California"][col["place_asked_state"]] == 1.0
+    assert row["California"][col["after_preposition_place"]] == 1.0
+    assert row["Chinese"][col["demonym"]] == 1.0
+    assert row["Jane Doe"][col["credit"]] == 1.0
+    assert row["Jane Doe"][col["sentence_start"]] == 1.0
+
+
+def test_without_the_weights_file_the_nearest_phrase_is_marked(monkeypatch, tmp_path):
+    q, s, nearest, answer = CASES[2][0], CASES[2][1], CASES[2][2], CASES[2][3]
+    monkeypatch.setattr(focus_model, "WEIGHTS", tmp_path / "absent.json")
+    focus_model.weights.cache_clear()
+    try:
+        a, b = focus_span(q, s)
+        assert s[a:b] == nearest
+    finally:
+        monkeypatch.undo()
+        focus_model.weights.cache_clear()
+    a, b = focus_span(q, s)
+    assert s[a:b] == answer
+
+
+def test_weights_of_other_features_are_not_misread(monkeypatch, tmp_path):
+    other = tmp_path / "w.json"
+    other.write_text(json.dumps({"names": ["bias"], "weights": [1.0]}), encoding="utf-8")
+    monkeypatch.setattr(focus_model, "WEIGHTS", other)
+    focus_model.weights.cache_clear()
+    try:
+        assert focus_model.weights() is None
+    finally:
+        monkeypatch.undo()
+        focus_model.weights.cache_clear()
+
+
+def test_the_training_script_remakes_the_shipped_weights_and_beats_the_rule(tmp_path, capsys):
+    require_datasets("realtimeqa-2022", "realtimeqa-2022-2024")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import train_focus
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    out = tmp_path / "focus_weights.json"
+    assert train_focus.main(["--out", str(out)]) == 0
+    assert json.loads(out.read_text()) == json.loads(focus_model.WEIGHTS.read_text())
+    # the held-out set's line: "q22  <sentences>  <nearest>  <learned>"
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("q22 "))
+    _, n, nearest, learned = line.split()
+    assert int(n) > 400 and float(learned) > float(nearest) + 0.05
+
+
+def test_scores_are_a_dot_product_of_the_features():
+    q, s = CASES[0][0], CASES[0][1]
+    spans = phrase_spans(q, s)
+    x = focus_model.features(q, s, spans, anchors(q, s))
+    best = spans[int(np.argmax(x @ focus_model.weights()))]
+    assert focus_model.pick(q, s, spans) == best

@@ -32,6 +32,8 @@ _NAME = re.compile(
 # Words that do not make a name new: company suffixes, titles before a name.
 _NOT_NEW = frozenset("co corp inc ltd plc llc co. corp. inc. ltd. group holdings mr mrs ms dr "
                      "the of and de".split())
+# What may come before a sentence's first word: quotation marks, a dash, "(CNN)".
+_OPENING = re.compile(r"[\W_]*(?:\([A-Z][\w .]{0,20}\)[\W_]*)?")
 _STOP = frozenset("The A An I In On At But And Or It He She They We This That These Those His "
                   "Her Their Its As For If When While After Before So There What Who Which "
                   "Where How Why Not No Yes Also Still Then Now Here Both Some Many Most "
@@ -67,9 +69,9 @@ def phrase_spans(question: str, sentence: str) -> list[tuple[int, int]]:
         a, b = m.start(), m.end()
         phrase = sentence[a:b].strip()
         words = [w.lower().strip(".,;:“”\"'’") for w in phrase.split()]
-        if not phrase or (kind is AnswerType.ENTITY and (phrase in _STOP or a == 0
-                                                         and len(words) == 1)):
-            continue
+        if not phrase or (kind is AnswerType.ENTITY and (
+                phrase in _STOP or len(words) == 1 and _OPENING.fullmatch(sentence[:a]))):
+            continue  # one capitalised word that opens the sentence ("(CNN) Just imagine")
         if all(w in qw or w in _NOT_NEW for w in words if w):
             continue  # the question says it already
         if kind is AnswerType.ENTITY and all(w in CALENDAR_WORDS or w.title() in _STOP

@@ -125,3 +125,18 @@ def test_scores_are_a_dot_product_of_the_features():
     x = focus_model.features(q, s, spans, anchors(q, s))
     best = spans[int(np.argmax(x @ focus_model.weights()))]
     assert focus_model.pick(q, s, spans) == best
+
+
+@pytest.mark.parametrize("sentence,word", [
+    ("(CNN) Just imagine what a relief it would be to use one charger.", "Just"),
+    # (quotations over 80 characters: a shorter one is taken whole, as a quoted title)
+    ("“Due to the state of bankruptcy our country is in, we have to submit a debt "
+     "sustainability plan to them separately,” he said.", "Due"),
+    ("\"It's not until you actually see the kind of image that it delivers that you get "
+     "this sense of wonder,\" Nelson said.", "It's"),
+])
+def test_a_word_that_opens_the_sentence_after_a_dateline_or_quote_is_no_name(sentence, word):
+    """Capitalised because it opens the sentence: no more a name after "(CNN)" or a quotation
+    mark than at the very start (where one word alone was never taken)."""
+    question = "Which continent will soon require Apple to support a common charger?"
+    assert word not in [sentence[a:b] for a, b in phrase_spans(question, sentence)]

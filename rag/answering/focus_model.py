@@ -42,8 +42,8 @@ _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday 
                       "feb aug sept oct nov dec".split())
 
 
-def _COUNTRY_WORDS(country: str) -> set[str]:  # noqa: N802 - reads as a set
-    return {w.lower() for w in country.split()}
+def _words(name: str) -> set[str]:
+    return {w.lower() for w in name.split()}
 
 
 _SAID = re.compile(r"^[,]?\s+(?:said|says|told|wrote|tweeted|added)\b")
@@ -130,7 +130,8 @@ def features(question: str, sentence: str, spans: list[tuple[int, int]],
             float(sentence[b:b + 1] == "/" or sentence[max(a - 1, 0):a] == "/"),
             float(state),
             float(place_asked and state),
-            float(bool(country) and not any(w in _COUNTRY_WORDS(country) for w in bare)),
+            # a country named by its adjective ("Chinese"), not its name ("China's")
+            float(bool(country) and not any(w in _words(country) for w in bare)),
             float(len(toks) > 1 and any(t in _CALENDAR for t in bare)),
             float(place_asked and bool(prev) and prev[-1].lower() in _PREPS),
             # "Joe" of "Joe Biden" when the question says "Biden": part of a name it says

@@ -35,6 +35,7 @@ def examples(questions, articles) -> list[tuple[np.ndarray, np.ndarray, np.ndarr
     from rag.answering.constraints import asks_a_common_kind
     from rag.answering.focus import anchors, nearest, phrase_spans
     from rag.answering.focus_model import features
+    from rag.answering.question import names_in
     from rag.eval.metrics import contains_answer, phrase_is_answer
     from rag.text import sentence_spans
 
@@ -46,11 +47,12 @@ def examples(questions, articles) -> list[tuple[np.ndarray, np.ndarray, np.ndarr
             text = articles.get(doc_id)
             if not text:
                 continue
+            known = names_in([text])  # as compose reads the passages: an opening name
             for a, b in sentence_spans(text):
                 sentence = text[a:b]
                 if not contains_answer(sentence, q.answers):
                     continue
-                spans = phrase_spans(q.question, sentence)
+                spans = phrase_spans(q.question, sentence, known)
                 if not spans:
                     continue
                 marks = anchors(q.question, sentence)

@@ -671,12 +671,15 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage],
     # focus_span would find ("Yum Brands") is not it: nothing is marked. (A new name still
     # lets a sentence join the answer: answer_phrases.)
     focus = focus and not asks_a_common_kind(question)
+    # the words the passages show as names, for a sentence that opens with one ("California
+    # has the most cases: 4,300.")
+    known = names_in([p.text for p in passages]) if focus else frozenset()
     citations: list[Citation] = []
     sentences: list[AnswerSentence] = []
     parts = []
     for n, c in enumerate(chosen, 1):
         p = c.passage
-        span = focus_span(question, c.text) if focus else None
+        span = focus_span(question, c.text, names=known) if focus else None
         citations.append(Citation(n=n, doc_id=p.doc_id, title=p.title, date=p.date,
                                   source=p.source, url=p.url, quote=c.text, start=c.start,
                                   end=c.end,

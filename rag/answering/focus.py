@@ -40,12 +40,14 @@ _STOP = frozenset("The A An I In On At But And Or It He She They We This That Th
                   "All".split())
 
 
-def focus_span(question: str, sentence: str, learned: bool = True) -> tuple[int, int] | None:
+def focus_span(question: str, sentence: str, learned: bool = True,
+               names: frozenset[str] = frozenset()) -> tuple[int, int] | None:
     """(start, end) in ``sentence`` of the answer phrase, or None when there is none to mark:
     of the phrases of the asked kind (phrase_spans), the one the learned weights
     (focus_weights.json, benchmarks/train_focus.py) score highest; without ``learned``, the
-    one nearest to the question's words."""
-    found = phrase_spans(question, sentence)
+    one nearest to the question's words. ``names``: words the texts read show as names
+    (question.names_in), which may be the phrase when one opens the sentence."""
+    found = phrase_spans(question, sentence, names)
     if len(found) < 2:
         return found[0] if found else None
     if not learned:
@@ -55,9 +57,12 @@ def focus_span(question: str, sentence: str, learned: bool = True) -> tuple[int,
     return pick(question, sentence, found)
 
 
-def phrase_spans(question: str, sentence: str) -> list[tuple[int, int]]:
+def phrase_spans(question: str, sentence: str,
+                 names: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """Every phrase of ``sentence`` of the kind the question asks for (a name, a number, a
-    date) that the question does not already say, trimmed of the question's words."""
+    date) that the question does not already say, trimmed of the question's words. One word
+    alone that opens the sentence is capitalised anyway: a phrase only if ``names`` has it
+    ("California has the most cases: 4,300." when "in California" is read elsewhere)."""
     kind = answer_type(question)
     pattern = {AnswerType.QUANTITY: _QUANTITY, AnswerType.TIME: _TIME,
                AnswerType.ENTITY: _NAME}.get(kind)
@@ -70,7 +75,8 @@ def phrase_spans(question: str, sentence: str) -> list[tuple[int, int]]:
         phrase = sentence[a:b].strip()
         words = [w.lower().strip(".,;:“”\"'’") for w in phrase.split()]
         if not phrase or (kind is AnswerType.ENTITY and (
-                phrase in _STOP or len(words) == 1 and _OPENING.fullmatch(sentence[:a]))):
+                phrase in _STOP or len(words) == 1 and _OPENING.fullmatch(sentence[:a])
+                and words[0] not in names)):
             continue  # one capitalised word that opens the sentence ("(CNN) Just imagine")
         if all(w in qw or w in _NOT_NEW for w in words if w):
             continue  # the question says it already

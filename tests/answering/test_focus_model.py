@@ -140,3 +140,19 @@ def test_a_word_that_opens_the_sentence_after_a_dateline_or_quote_is_no_name(sen
     mark than at the very start (where one word alone was never taken)."""
     question = "Which continent will soon require Apple to support a common charger?"
     assert word not in [sentence[a:b] for a, b in phrase_spans(question, sentence)]
+
+
+def test_a_sentence_that_opens_with_a_name_the_passages_show_marks_it():
+    """"California has the most cases: 4,300." opens with its answer; a first word is
+    capitalised anyway, so it is marked only when the texts read write it capitalised inside a
+    sentence and never in lower case (question.names_in)."""
+    from rag.answering.question import names_in
+
+    question = "Which state has the most confirmed cases of monkeypox?"
+    sentence = "California has the most cases: 4,300."
+    names = names_in(["Cases rose in California and Texas.", sentence])
+    assert focus_span(question, sentence) is None
+    a, b = focus_span(question, sentence, names=names)
+    assert sentence[a:b] == "California"
+    # a word the texts also write in lower case is no name
+    assert focus_span(question, "However, cases rose.", names=names) is None

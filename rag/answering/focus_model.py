@@ -5,7 +5,7 @@ from realtimeqa-2022-2024 questions that are not realtimeqa-2022 ones (focus_wei
 Before it, the phrase nearest to the question's words was marked; that is one feature here.
 Many sentences hold several names: "Game 6", "U.S.", "CNN", "British", "Joe", a quoted phrase,
 a possessive ("Twitter's"). Of the realtimeqa-2022 answers whose first quote holds the answer,
-the nearest phrase was it in 61%, the learned one is in 72% (benchmarks/README.md, stop 37).
+the nearest phrase was it in 61%, the learned one is in 75% (benchmarks/README.md, stop 37).
 Written by hand (a dot product over 39 numbers): scikit-learn would fit it, but is not a
 dependency, and the fit is ten lines of Newton steps (benchmarks/train_focus.py).
 """

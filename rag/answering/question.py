@@ -28,7 +28,11 @@ _QUANTITY_Q = re.compile(
     r"|temperature)\b|\b(?:what|which) (?:\w+ )?(?:amount|sum|percentage|temperature)\b"
     # "What was the record high average price ...?"
     r"|\bwhat (?:is|was|were|are|will be) the (?:[\w-]+ ){0,4}?(?:price|cost|fee|fare|salary"
-    r"|amount|number|percentage|rate|total|temperature|population)\b(?! of (?:living|war)\b)",
+    r"|amount|number|percentage|rate|total|temperature|population)\b(?! of (?:living|war)\b)"
+    # "What equity interest did Kodak acquire?", "What oil production target did the Soviet
+    # Union set?" (not "figure": "Which public figure ...?" asks for a person)
+    r"|\b(?:what|which) (?:[\w-]+ ){0,2}?(?:stake|equity interest|target|growth rate"
+    r"|deficit|surplus|profit|loss|revenues?)\b(?! (?:company|country|team)\b)",
     re.I)
 _TIME_Q = re.compile(r"\bwhen\b|\bhow soon\b|\b(what|which) (year|date|day|month)\b", re.I)
 _ENTITY_Q = re.compile(r"\b(who|whom|whose|which|where|what)\b", re.I)

@@ -116,3 +116,17 @@ def test_asks_who_reads_the_sentence_that_asks(question, who):
 ])
 def test_asks_where_reads_the_sentence_that_asks(question, where):
     assert asks_where(question) is where
+
+
+def test_a_figure_asked_by_its_name_is_a_quantity():
+    from rag.answering.question import AnswerType, answer_type
+
+    for q in ("What equity interest did Eastman Kodak acquire in Enzon Inc in March 1987?",
+              "What oil production target did the Soviet Union set for 1988?",
+              "What economic growth rate did the OECD forecast for West Germany in 1988?",
+              "What net profit did underwriters forecast for Bond Media in 1988/89?"):
+        assert answer_type(q) is AnswerType.QUANTITY, q
+    # a person, though "figure" may be a number
+    assert answer_type("Which public figure filed paperwork this week to run for president "
+                       "in 2024?") is AnswerType.ENTITY
+    assert answer_type("Which target company did the bank name?") is AnswerType.ENTITY

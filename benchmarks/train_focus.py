@@ -96,15 +96,13 @@ def accuracy(groups, w: np.ndarray | None) -> tuple[float, int]:
 
 
 def _load(name: str):
+    """A set's questions, and its articles' texts by id (read as `rag ingest` reads them)."""
     from rag.eval import load_questions
+    from rag.sources import read_paths
 
     folder = DATASETS / name
-    articles = {}
-    with open(folder / "articles.jsonl", encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            articles[d["id"]] = d.get("text", "")
-    return load_questions(folder / "questions.jsonl"), articles
+    articles, _log = read_paths([folder / "articles.jsonl"])
+    return load_questions(folder / "questions.jsonl"), {a.id: a.text for a in articles}
 
 
 def main(argv=None) -> int:

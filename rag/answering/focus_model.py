@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .question import AnswerType, answer_type, question_words
+from .focus import _DAYS, _MONTHS, anchors, nearest
+from .question import CALENDAR_WORDS, AnswerType, answer_type, question_words
 
 WEIGHTS = Path(__file__).with_name("focus_weights.json")
 
@@ -36,12 +37,12 @@ _PLACE_KINDS = frozenset("country countries nation nations state states city cit
                          "continent region island county province capital place area".split())
 _MONEY_Q = re.compile(r"\bhow much\b|\$|\bdollars?\b|\bcost\b|\bprice\b|\bpaid\b|\bworth\b",
                       re.I)
-_MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October"
-                    r"|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)")
-_WEEKDAY = re.compile(r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
-_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february "
-                      "march april june july august september october november december jan "
-                      "feb aug sept oct nov dec".split())
+_MONTH = re.compile(rf"\b(?:{_MONTHS})")
+_WEEKDAY = re.compile(rf"^(?:{_DAYS})$")
+# Calendar words inside a longer name ("CNN Monday"), abbreviated too; not "may" ("Theresa May").
+_CALENDAR = (CALENDAR_WORDS - {"may"}) | frozenset("jan feb aug sept oct nov dec".split())
+_WORD = re.compile(r"\w+")
+_NEXT_NAME = re.compile(r"\s+([A-Z][\w'’-]*)")
 
 
 def _words(name: str) -> set[str]:
@@ -65,7 +66,6 @@ def features(question: str, sentence: str, spans: list[tuple[int, int]],
     """One row per span of ``spans`` (the candidate phrases of ``sentence``), NAMES columns.
     ``marks``: where the sentence says the question's words (focus.anchors)."""
     from .constraints import asks_a_name
-    from .focus import nearest
     from .places import US_STATES, country_of
 
     kind = answer_type(question)
@@ -79,22 +79,23 @@ def features(question: str, sentence: str, spans: list[tuple[int, int]],
     money_asked = bool(_MONEY_Q.search(question))
     percent_asked = bool(re.search(r"\bpercent|%|\bpercentage\b", low_q))
     n = max(len(sentence), 1)
-    words_of = re.compile(r"\w+")
     rows = []
     for a, b in spans:
         phrase = sentence[a:b]
         toks = phrase.split()
         bare = [re.sub(r"['’]s$", "", t.lower().strip(".,;:“”\"'’()")) for t in toks]
         before = sentence[:a]
-        prev = words_of.findall(before[-20:])
+        prev = _WORD.findall(before[-20:])
         after = sentence[b:b + 40]
         x = min(marks, key=lambda m: abs(a - m)) if marks else a
-        dist_words = len(words_of.findall(sentence[min(a, x):max(a, x)]))
+        dist_words = len(_WORD.findall(sentence[min(a, x):max(a, x)]))
         quoted = phrase[:1] in _QUOTE_OPEN
         acronym = bool(re.fullmatch(r"(?:[A-Z]\.?){2,6}", phrase.strip(".,;:’'s")))
-        next_words = {w.lower() for w in words_of.findall(after)[:3]}
+        next_words = {w.lower() for w in _WORD.findall(after)[:3]}
         country = country_of(phrase)
         state = any(st in phrase for st in US_STATES)
+        money = "$" in phrase or "dollar" in phrase.lower()
+        following = _NEXT_NAME.match(after)
         rows.append([
             1.0,
             float((a, b) == near),
@@ -116,8 +117,8 @@ def features(question: str, sentence: str, spans: list[tuple[int, int]],
             float(who and len(toks) >= 2 and not acronym and not quoted),
             float(kind is AnswerType.QUANTITY),
             float(kind is AnswerType.TIME),
-            float("$" in phrase or "dollar" in phrase.lower()),
-            float(money_asked and ("$" in phrase or "dollar" in phrase.lower())),
+            float(money),
+            float(money_asked and money),
             float(percent_asked and ("%" in phrase or "percent" in phrase.lower())),
             float(kind is AnswerType.QUANTITY and bool(next_words & qw)),
             float(bool(re.fullmatch(r"(?:19|20)\d\d", phrase.strip(".,")))),
@@ -137,8 +138,7 @@ def features(question: str, sentence: str, spans: list[tuple[int, int]],
             float(len(toks) > 1 and any(t in _CALENDAR for t in bare)),
             float(place_asked and bool(prev) and prev[-1].lower() in _PREPS),
             # "Joe" of "Joe Biden" when the question says "Biden": part of a name it says
-            float(bool(re.match(r"\s+[A-Z][\w'’-]*", after)
-                       and re.match(r"\s+([A-Z][\w'’-]*)", after).group(1).lower() in qw)
+            float(bool(following) and following.group(1).lower() in qw
                   or bool(prev) and prev[-1][:1].isupper() and prev[-1].lower() in qw),
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(spans), len(NAMES))
@@ -157,8 +157,6 @@ def weights() -> np.ndarray | None:
 
 def pick(question: str, sentence: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
     """The span of ``spans`` most likely to be the answer (the first on a tie)."""
-    from .focus import anchors, nearest
-
     marks = anchors(question, sentence)
     w = weights()
     if w is None:

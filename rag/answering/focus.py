@@ -101,7 +101,7 @@ def anchors(question: str, sentence: str) -> list[int]:
     """Where ``sentence`` says a word of the question (the start of each such word)."""
     qtok = set(tokenize([question])[0])
     return [m.start() for m in re.finditer(r"\w+", sentence)
-            if tokenize([m.group(0)])[0] and tokenize([m.group(0)])[0][0] in qtok]
+            if (t := tokenize([m.group(0)])[0]) and t[0] in qtok]
 
 
 def nearest(spans: list[tuple[int, int]], marks: list[int]) -> tuple[int, int]:

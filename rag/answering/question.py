@@ -32,7 +32,9 @@ _QUANTITY_Q = re.compile(
     # "What equity interest did Kodak acquire?", "What oil production target did the Soviet
     # Union set?" (not "figure": "Which public figure ...?" asks for a person)
     r"|\b(?:what|which) (?:[\w-]+ ){0,2}?(?:stake|equity interest|target|growth rate"
-    r"|deficit|surplus|profit|loss|revenues?)\b(?! (?:company|country|team)\b)",
+    r"|deficit|surplus|profit|loss|revenues?)\b(?! (?:company|country|team)\b)"
+    # "What were South Africa's gold holdings worth ...?"
+    r"|\bwhat (?:is|was|were|are|will be|would be)\b[^?]{0,80}?\bworth\b",
     re.I)
 _TIME_Q = re.compile(r"\bwhen\b|\bhow soon\b|\b(what|which) (year|date|day|month)\b", re.I)
 _ENTITY_Q = re.compile(r"\b(who|whom|whose|which|where|what)\b", re.I)

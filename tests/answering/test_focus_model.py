@@ -156,3 +156,41 @@ def test_a_sentence_that_opens_with_a_name_the_passages_show_marks_it():
     assert sentence[a:b] == "California"
     # a word the texts also write in lower case is no name
     assert focus_span(question, "However, cases rose.", names=names) is None
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # a wire's units and a range are part of the figure
+    ("How much was Woolworth Holdings' agreed bid for Superdrug Stores?",
+     "Woolworth Holdings Plc said it agreed a 244 mln stg bid for Superdrug Stores Plc.",
+     "244 mln stg"),
+    ("At how much did Iran's oil minister estimate the damage?",
+     "The oil minister put the damage at 500 mln dlrs.", "500 mln dlrs"),
+    ("How many wells was Esso UK likely to take part in during 1987?",
+     "Esso UK was likely to participate in 15 to 20 wells this year.", "15 to 20"),
+])
+def test_a_figure_keeps_its_units_and_its_range(question, sentence, phrase):
+    assert phrase in [sentence[a:b] for a, b in phrase_spans(question, sentence)]
+
+
+def test_a_unit_left_of_a_figure_the_question_says_is_no_phrase():
+    """"for 1988 has been set": less the question's "1988", "has" is no figure; and a word
+    that only ends in s ("this", "has") is no unit."""
+    question = "What oil production target did the Soviet Union set for 1988?"
+    sentence = "The Soviet Union's oil production target for 1988 has been set at 625 mln tonnes."
+    found = [sentence[a:b] for a, b in phrase_spans(question, sentence)]
+    assert found == ["625 mln tonnes"]
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "’"])
+def test_a_name_the_question_says_with_its_possessive_is_not_new(apostrophe):
+    """"the World Bank's director": "Bank" of "World Bank" is no answer; the person is. Only
+    for the marked phrase (possessive=True): the nearest phrase's uses keep the old reading."""
+    question = (f"Who was the World Bank{apostrophe}s director for Latin America and the "
+                "Caribbean in March 1987?")
+    sentence = ("Latin American debtor nations are still willing to negotiate, World Bank "
+                "director for Latin America and the Caribbean Rainer Steckhan said.")
+    marked = [sentence[a:b] for a, b in phrase_spans(question, sentence, possessive=True)]
+    assert "Bank" not in marked and "Rainer Steckhan" in marked
+    assert "Bank" in [sentence[a:b] for a, b in phrase_spans(question, sentence)]
+    a, b = focus_span(question, sentence)
+    assert sentence[a:b] == "Rainer Steckhan"

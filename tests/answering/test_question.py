@@ -130,3 +130,14 @@ def test_a_figure_asked_by_its_name_is_a_quantity():
     assert answer_type("Which public figure filed paperwork this week to run for president "
                        "in 2024?") is AnswerType.ENTITY
     assert answer_type("Which target company did the bank name?") is AnswerType.ENTITY
+
+
+def test_what_something_is_worth_is_a_quantity():
+    from rag.answering.question import AnswerType, answer_type
+
+    for q in ("What were South Africa's gold holdings worth in March 1987?",
+              "Based on ConAgra's closing share price, what was its stock deal to acquire "
+              "Monfort of Colorado worth?",
+              "What is the deal worth?"):
+        assert answer_type(q) is AnswerType.QUANTITY, q
+    assert answer_type("Which company is worth the most?") is AnswerType.ENTITY

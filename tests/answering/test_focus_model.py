@@ -194,3 +194,32 @@ def test_a_name_the_question_says_with_its_possessive_is_not_new(apostrophe):
     assert "Bank" in [sentence[a:b] for a, b in phrase_spans(question, sentence)]
     a, b = focus_span(question, sentence)
     assert sentence[a:b] == "Rainer Steckhan"
+
+
+def test_a_name_keeps_a_last_word_the_question_says_only_in_lower_case():
+    """"Which major city ...?": "City" of "New York City" is part of the name, though the
+    question says "city"; a title the question says ("Justice") is still trimmed."""
+    question = "Which major city opened a makeshift tent camp this week to house migrants?"
+    sentence = "New York City opened a tent camp on Randall's Island for arriving migrants."
+    names = frozenset({"new"})
+    marked = [sentence[a:b] for a, b in phrase_spans(question, sentence, names,
+                                                     possessive=True)]
+    assert "New York City" in marked
+    assert "New York" in [sentence[a:b] for a, b in phrase_spans(question, sentence, names)]
+    question = "Which Supreme Court justice wrote the majority opinion?"
+    sentence = "Justice Samuel Alito wrote the opinion for the court."
+    assert [sentence[a:b] for a, b in phrase_spans(question, sentence, possessive=True)] \
+        == ["Samuel Alito"]
+
+
+def test_a_first_name_of_the_person_the_question_names_is_no_answer():
+    """"Joe" of "President Joe Biden" when the question says "President Biden": the question's
+    own person, not the answer ("Colorado")."""
+    question = ("President Biden designated Camp Hale, a WWII-era training ground, as a "
+                "national monument this week. In which state is it?")
+    sentence = ("President Joe Biden designated Camp Hale in Colorado as the first national "
+                "monument of his term.")
+    marked = [sentence[a:b] for a, b in phrase_spans(question, sentence, possessive=True)]
+    assert "Joe" not in marked and "Colorado" in marked
+    a, b = focus_span(question, sentence)
+    assert sentence[a:b] == "Colorado"

@@ -45,7 +45,10 @@ _OPENING = re.compile(r"[\W_]*(?:\([A-Z][\w .]{0,20}\)[\W_]*)?")
 _STOP = frozenset("The A An I In On At But And Or It He She They We This That These Those His "
                   "Her Their Its As For If When While After Before So There What Who Which "
                   "Where How Why Not No Yes Also Still Then Now Here Both Some Many Most "
-                  "All".split())
+                  "All "
+                  # before a day or a month ("Beginning Tuesday", "Starting Monday"): when
+                  "Beginning Starting Effective Until Since From Through During Last Next "
+                  "Early Late Earlier Later".split())
 
 
 def focus_span(question: str, sentence: str, learned: bool = True,
@@ -97,6 +100,9 @@ def phrase_spans(question: str, sentence: str, names: frozenset[str] = frozenset
             continue  # one capitalised word that opens the sentence ("(CNN) Just imagine")
         if all(w in qw or w in _NOT_NEW for w in words if w):
             continue  # the question says it already
+        joined = re.match(r"(?:-[\w]+)+", sentence[b:])
+        if joined and _bare(sentence[a:b] + joined.group(0)) in qw:
+            continue  # "two" of "two-year" when the question says "two-year"
         if kind is AnswerType.ENTITY and all(w in CALENDAR_WORDS or w.title() in _STOP
                                              for w in words if w):
             continue  # "On Friday": a day or a month is when, not which one

@@ -223,3 +223,19 @@ def test_a_first_name_of_the_person_the_question_names_is_no_answer():
     assert "Joe" not in marked and "Colorado" in marked
     a, b = focus_span(question, sentence)
     assert sentence[a:b] == "Colorado"
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    ("In which city did KFC begin testing its nuggets?",
+     "Starting Monday, KFC will test its nuggets in Charlotte, North Carolina.", "Charlotte"),
+    ("Which food chain launched a redesigned menu?",
+     "Beginning Tuesday, Subway will sell a new menu in its restaurants.", "Subway"),
+    # "two" of "two-year" is the question's own
+    ("How much is LeBron James's two-year contract extension with the Lakers?",
+     "James signed a two-year, $97.1 million contract extension.", "$97.1 million"),
+])
+def test_when_words_and_the_questions_hyphenated_figure_are_no_answer(question, sentence,
+                                                                      phrase):
+    found = [sentence[a:b] for a, b in phrase_spans(question, sentence)]
+    assert found[0] == phrase and not any(p.startswith(("Starting", "Beginning", "two"))
+                                          for p in found)

@@ -345,6 +345,33 @@ def points_back(sentence: str) -> bool:
     return bool(_POINTS_BACK.match(sentence))
 
 
+# A photo credit glued before its caption ("Joe Skipper/Reuters People watch the rocket ...",
+# "Gagan Nayar/AFP/Getty Images A woman looks at ..."): a name, then "/"-joined agencies, the
+# last one a word or a name ending in a word such as "Images" or "Press" ("Getty Images",
+# "USA Today Network"), then the caption's capitalised first word. Pages lose the line break
+# between credit and caption, so the segmenter sees one sentence.
+_CREDIT = re.compile(
+    r"(?:[A-Z][\w.'’-]*\s){0,3}[A-Z][\w.'’-]*"
+    r"(?:\s?/\s?[A-Z0-9][\w.'’&-]*(?:\s[A-Z][\w.'’&-]*)*?)*"
+    r"\s?/\s?[A-Z0-9][\w.'’&-]*(?:(?:\s[A-Z][\w.'’&-]*){0,2}?\s(?:Images|Press|Network"
+    r"|Agency|Service|Pictures|Photos?|Wire|News))?"
+    r"\s(?=[A-Z0-9])")
+_CAPTION_MIN = 20
+
+
+def credit_length(sentence: str) -> int:
+    """The length of a photo credit that opens ``sentence`` (its trailing space included), or
+    0: the caption after it is the sentence to quote. Only before a caption of _CAPTION_MIN
+    characters or more that goes on in lower case ("People watch ...")."""
+    m = _CREDIT.match(sentence)
+    if not m or "/" not in m.group(0):
+        return 0
+    rest = sentence[m.end():]
+    if len(rest) < _CAPTION_MIN or not re.match(r"\S+(?:\s+[A-Z]\S*){0,4}\s+[a-z]", rest):
+        return 0
+    return m.end()
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence in ``text``, in order, trimmed of whitespace.
 

@@ -280,3 +280,26 @@ def test_memos_stay_bounded_on_a_long_run(monkeypatch):
 ])
 def test_points_back(sentence, expected):
     assert segment.points_back(sentence) is expected
+
+
+@pytest.mark.parametrize("sentence,credit", [
+    ("Joe Skipper/Reuters People watch the rocket take off from inside.", "Joe Skipper/Reuters "),
+    ("Gagan Nayar/AFP/Getty Images A woman looks at Indian national flags in Pune.",
+     "Gagan Nayar/AFP/Getty Images "),
+    ("Malcolm Denemark/Florida Today/USA Today Network The spacecraft heads toward the "
+     "station.", "Malcolm Denemark/Florida Today/USA Today Network "),
+    ("Tim Graham Photo Library/Getty Images Prince Andrew and his wife visit Canada in 1987.",
+     "Tim Graham Photo Library/Getty Images "),
+    ("John Minchillo/AP Williams walks onto the court before her match Monday.",
+     "John Minchillo/AP "),
+    # not a credit before a caption
+    ("Joe Raedle/Getty Images", ""),
+    ("The U.S./Mexico border is long and hard to guard today.", ""),
+    ("AC/DC will tour Europe next year with a new drummer.", ""),
+    ("Anna Wåhlin/University of Gothenburg", ""),
+    ("Sales rose 5% in the quarter, the company said.", ""),
+])
+def test_credit_length_finds_a_photo_credit_before_its_caption(sentence, credit):
+    from rag.text import credit_length
+
+    assert sentence[:credit_length(sentence)] == credit

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import AnswerMode
 from ..dates import date_int, recency_prior
-from ..text import points_back, sentence_spans, tokenize
+from ..text import credit_length, points_back, sentence_spans, tokenize
 from ..types import ABSTAIN_TEXT, Answer, AnswerRequest, AnswerSentence, Citation, Passage
 from .base import Plan
 from .focus import focus_span
@@ -101,6 +101,7 @@ class ExtractiveAnswerer:
         out: list[Candidate] = []
         for rank, p in enumerate(passages[:max_passages]):
             for a, b in sentence_spans(p.text):
+                a += credit_length(p.text[a:b])  # a caption is quoted without its photo credit
                 if a < p.lead:
                     continue  # context before the chunk: quoted only as what it points to
                 key = (p.doc_id, p.start + a)

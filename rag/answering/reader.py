@@ -91,7 +91,9 @@ def sentence_contexts(passages, cands) -> list[SentenceContext]:
     for c in cands:
         p = c.passage
         sp = spans[p.chunk_id]
-        i = next((k for k, (a, _b) in enumerate(sp) if p.start + a == c.start), None)
+        # the span that holds it (a caption's candidate starts after its photo credit)
+        i = next((k for k, (a, b) in enumerate(sp) if p.start + a <= c.start < p.start + b),
+                 None)
         before = p.text[sp[i - 1][0]:sp[i - 1][1]] if i else ""
         after = p.text[sp[i + 1][0]:sp[i + 1][1]] if i is not None and i + 1 < len(sp) else ""
         out.append(SentenceContext(c.text, p.doc_id, c.start, c.rank, p.score, p.dense_score,

@@ -394,3 +394,24 @@ def test_the_leads_article_past_the_passages_read_may_name_it_in_full(tmp_path):
     assert len(answer.passages) > 1  # the second passage is retrieved, not read
     assert answer.citations[0].quote.startswith("Sunak became")
     assert "Rishi Sunak" in answer.text
+
+
+def test_a_caption_is_quoted_without_its_photo_credit():
+    """"Joe Skipper/Reuters People watch ...": the credit and its caption reach the segmenter as
+    one sentence; the quote is the caption, still text[start:end], with its neighbours."""
+    from rag.answering.extractive import ExtractiveAnswerer
+    from rag.answering.reader import sentence_contexts
+    from rag.config import Settings
+    from rag.types import Passage
+
+    text = ("The rocket lifted off at noon on Wednesday from the Kennedy Space Center. "
+            "Malcolm Denemark/Florida Today/USA Today Network The spacecraft heads toward the "
+            "International Space Station. It carries four astronauts.")
+    p = Passage("c", "d", text, 100, 100 + len(text), 1.0)
+    reader = ExtractiveAnswerer(None, Settings().answer)
+    cands = reader.candidates([p])
+    caption = next(c for c in cands if "spacecraft" in c.text)
+    assert caption.text == "The spacecraft heads toward the International Space Station."
+    assert text[caption.start - 100:caption.end - 100] == caption.text
+    ctx = sentence_contexts([p], [caption])[0]
+    assert ctx.before.startswith("The rocket lifted off") and ctx.after.startswith("It carries")

@@ -52,7 +52,7 @@ def examples(questions, articles) -> list[tuple[np.ndarray, np.ndarray, np.ndarr
                 sentence = text[a:b]
                 if not contains_answer(sentence, q.answers):
                     continue
-                spans = phrase_spans(q.question, sentence, known, possessive=True)
+                spans = phrase_spans(q.question, sentence, known, marked=True)
                 if not spans:
                     continue
                 marks = anchors(q.question, sentence)

@@ -143,6 +143,16 @@ _INITIALISMS = frozenset(
     + [f"{a}.{b}" for a in _LETTERS for b in _LETTERS]
     + [f"{a}.{b}.{c}" for a in _LETTERS for b in _LETTERS for c in _LETTERS]
 )
+
+
+def abbreviation(word: str) -> bool:
+    """Whether ``word`` (its final full stop included) ends with the segmenter's abbreviation
+    or an initial ("Inc.", "Jr.", "Tenn.", "U.S.", "J."), whose full stop is its own."""
+    low = word.lower().rstrip(".")
+    low = low[low.rfind(" ") + 1:]
+    return word.endswith(".") and (low in _ABBREVIATIONS or low in _INITIALISMS)
+
+
 # Capitalised words that, after an abbreviation, start a new sentence ("...in the U.S. The
 # company..."). Function words only: a noun or a name after "U.S." or "Corp." is far more often
 # part of the same sentence ("U.S. Secretary of State", "Corp. Chairman"). Left out: "And",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import tokenize
+from ..text import abbreviation, tokenize
 from .question import CALENDAR_WORDS, RELATIVE_TIME, AnswerType, answer_type, question_words
 
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November"
@@ -58,7 +58,7 @@ def focus_span(question: str, sentence: str, learned: bool = True,
     (focus_weights.json, benchmarks/train_focus.py) score highest; without ``learned``, the
     one nearest to the question's words. ``names``: words the texts read show as names
     (question.names_in), which may be the phrase when one opens the sentence."""
-    found = phrase_spans(question, sentence, names, possessive=learned)
+    found = phrase_spans(question, sentence, names, marked=learned)
     if len(found) < 2:
         return found[0] if found else None
     if not learned:
@@ -69,11 +69,13 @@ def focus_span(question: str, sentence: str, learned: bool = True,
 
 
 def phrase_spans(question: str, sentence: str, names: frozenset[str] = frozenset(),
-                 possessive: bool = False) -> list[tuple[int, int]]:
+                 marked: bool = False) -> list[tuple[int, int]]:
     """Every phrase of ``sentence`` of the kind the question asks for (a name, a number, a
     date) that the question does not already say, trimmed of the question's words. One word
     alone that opens the sentence is capitalised anyway: a phrase only if ``names`` has it
-    ("California has the most cases: 4,300." when "in California" is read elsewhere)."""
+    ("California has the most cases: 4,300." when "in California" is read elsewhere).
+    ``marked``: the phrases for the one marked in bold (focus_span's learned pick), read more
+    exactly than the nearest-phrase uses take them (below)."""
     kind = answer_type(question)
     pattern = {AnswerType.QUANTITY: _QUANTITY, AnswerType.TIME: _TIME,
                AnswerType.ENTITY: _NAME}.get(kind)
@@ -83,11 +85,11 @@ def phrase_spans(question: str, sentence: str, names: frozenset[str] = frozenset
     # the question's words written in lower case: "Which major city ...?" asks for a city, so
     # "City" of "New York City" is part of the name, not the question's word
     lower = {w.lower() for w in re.findall(r"\b[a-z][\w'’-]*", question)}
-    if possessive:
+    if marked:
         # "Bank" is said by "the World Bank's" (either apostrophe): no new name. This and the
-        # two readings below are only for the marked phrase: the uses of the nearest phrase
+        # three readings below are only for the marked phrase: the uses of the nearest phrase
         # (what a further sentence adds, what a follow-up carries) lost 2 of 78 follow-ups
-        # with the first (benchmarks/README.md, stop 38).
+        # with this one (benchmarks/README.md, stop 38).
         qw = qw | {re.sub(r"['’]s$", "", w) for w in qw}
     found = _countries_asked(question, sentence) if kind is AnswerType.ENTITY else []
     for m in (pattern.finditer(sentence) if not found else ()):
@@ -114,18 +116,21 @@ def phrase_spans(question: str, sentence: str, names: frozenset[str] = frozenset
             toks.pop(0)
         cut = 0
         while not whole and len(toks) > 1 and _bare(toks[-1].group(0)) in qw and not (
-                possessive and toks[-1].group(0)[:1].isupper()
+                marked and toks[-1].group(0)[:1].isupper()
                 and _bare(toks[-1].group(0)) in lower):
             toks.pop()
             cut += 1
-        if possessive and kind is AnswerType.ENTITY and cut and len(toks) == 1:
+        if marked and kind is AnswerType.ENTITY and cut and len(toks) == 1:
             continue  # "Joe" of "Joe Biden" when the question says "Biden": its person
         if kind is AnswerType.ENTITY and all(_bare(t.group(0)) in CALENDAR_WORDS for t in toks):
             continue  # "Covid-19 Thursday" less the question's "Covid-19"
         if kind is AnswerType.QUANTITY and not _FIGURE.search(
                 sentence[a + toks[0].start():a + toks[-1].end()]):
             continue  # "1988 has" less the question's "1988": a unit is no figure
-        found.append((a + toks[0].start(), a + toks[-1].end()))
+        end = a + toks[-1].end()
+        if marked and sentence[end - 1] == "." and not abbreviation(toks[-1].group(0)):
+            end -= 1  # the sentence's full stop ("... announced by President Joe Biden.")
+        found.append((a + toks[0].start(), end))
     return found
 
 

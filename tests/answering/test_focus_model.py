@@ -184,12 +184,12 @@ def test_a_unit_left_of_a_figure_the_question_says_is_no_phrase():
 @pytest.mark.parametrize("apostrophe", ["'", "’"])
 def test_a_name_the_question_says_with_its_possessive_is_not_new(apostrophe):
     """"the World Bank's director": "Bank" of "World Bank" is no answer; the person is. Only
-    for the marked phrase (possessive=True): the nearest phrase's uses keep the old reading."""
+    for the marked phrase (marked=True): the nearest phrase's uses keep the old reading."""
     question = (f"Who was the World Bank{apostrophe}s director for Latin America and the "
                 "Caribbean in March 1987?")
     sentence = ("Latin American debtor nations are still willing to negotiate, World Bank "
                 "director for Latin America and the Caribbean Rainer Steckhan said.")
-    marked = [sentence[a:b] for a, b in phrase_spans(question, sentence, possessive=True)]
+    marked = [sentence[a:b] for a, b in phrase_spans(question, sentence, marked=True)]
     assert "Bank" not in marked and "Rainer Steckhan" in marked
     assert "Bank" in [sentence[a:b] for a, b in phrase_spans(question, sentence)]
     a, b = focus_span(question, sentence)
@@ -203,12 +203,12 @@ def test_a_name_keeps_a_last_word_the_question_says_only_in_lower_case():
     sentence = "New York City opened a tent camp on Randall's Island for arriving migrants."
     names = frozenset({"new"})
     marked = [sentence[a:b] for a, b in phrase_spans(question, sentence, names,
-                                                     possessive=True)]
+                                                     marked=True)]
     assert "New York City" in marked
     assert "New York" in [sentence[a:b] for a, b in phrase_spans(question, sentence, names)]
     question = "Which Supreme Court justice wrote the majority opinion?"
     sentence = "Justice Samuel Alito wrote the opinion for the court."
-    assert [sentence[a:b] for a, b in phrase_spans(question, sentence, possessive=True)] \
+    assert [sentence[a:b] for a, b in phrase_spans(question, sentence, marked=True)] \
         == ["Samuel Alito"]
 
 
@@ -219,7 +219,7 @@ def test_a_first_name_of_the_person_the_question_names_is_no_answer():
                 "national monument this week. In which state is it?")
     sentence = ("President Joe Biden designated Camp Hale in Colorado as the first national "
                 "monument of his term.")
-    marked = [sentence[a:b] for a, b in phrase_spans(question, sentence, possessive=True)]
+    marked = [sentence[a:b] for a, b in phrase_spans(question, sentence, marked=True)]
     assert "Joe" not in marked and "Colorado" in marked
     a, b = focus_span(question, sentence)
     assert sentence[a:b] == "Colorado"
@@ -239,3 +239,17 @@ def test_when_words_and_the_questions_hyphenated_figure_are_no_answer(question, 
     found = [sentence[a:b] for a, b in phrase_spans(question, sentence)]
     assert found[0] == phrase and not any(p.startswith(("Starting", "Beginning", "two"))
                                           for p in found)
+
+
+def test_the_marked_phrase_ends_before_the_sentences_full_stop_not_an_abbreviations():
+    def marked(question, sentence):
+        a, b = focus_span(question, sentence)
+        return sentence[a:b]
+
+    assert marked("Who announced it?", "It was announced by President Joe Biden.") \
+        == "President Joe Biden"
+    assert marked("According to which site?", "The rent was $1,879, according to "
+                  "Realtor.com.") == "Realtor.com"
+    assert marked("Which company made it?", "It was made by Apple Inc.") == "Apple Inc."
+    assert marked("In which city did it happen?", "It happened in Nashville, Tenn.") \
+        == "Nashville"

@@ -680,7 +680,8 @@ _COMMON_KINDS = frozenset(
     "virus viruses disease diseases illness animal animals species bird birds fish insect "
     "creature reptile food foods dish drink drinks treat treats snack item items product "
     "products fruit vegetable crop plant tree drug drugs medication vaccine condition symptom "
-    "weapon weapons material device devices sport sports hobby job profession".split())
+    "weapon weapons material device devices sport sports hobby job profession "
+    "currency currencies color colors colour colours genre genres condiment condiments".split())
 
 
 def asks_a_common_kind(question: str) -> bool:

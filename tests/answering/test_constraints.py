@@ -1084,6 +1084,10 @@ def test_a_sentence_that_opens_with_the_asked_kind_speaks_of_the_one_named_befor
     ("Which new product did Tesla debut at an event this week?", True),
     ("Taco Bell has brought back which much-loved menu item?", True),
     ("A record-breaking reptile was caught in Florida. Which animal was it?", True),
+    ("Which currency recently plummeted to a record low against the US dollar?", True),
+    ("Which music genre was Loretta Lynn a legend of?", True),
+    ("For a brief period, which color did Twitter use as its new check mark?", True),
+    ("Supermarkets in France are struggling to stock which condiment?", True),
     ("Which food chain launched a redesigned menu?", False),  # a chain is known by its name
     ("Which company did Dean Foods acquire?", False),
     ("How many arrests did it lead to?", False),

@@ -112,6 +112,7 @@ def phrase_spans(question: str, sentence: str, names: frozenset[str] = frozenset
         toks = list(re.finditer(r"\S+", sentence[a:b]))
         # ("next week" is one phrase, whether or not the question says "next")
         whole = _RELATIVE.fullmatch(phrase) is not None
+        n = len(toks)
         while not whole and len(toks) > 1 and _bare(toks[0].group(0)) in qw:
             toks.pop(0)
         cut = 0
@@ -122,6 +123,10 @@ def phrase_spans(question: str, sentence: str, names: frozenset[str] = frozenset
             cut += 1
         if marked and kind is AnswerType.ENTITY and cut and len(toks) == 1:
             continue  # "Joe" of "Joe Biden" when the question says "Biden": its person
+        if marked and len(toks) < n and phrase[:1] in "“\"" and toks[0].group(0)[:1].isupper():
+            # a quoted title the question names part of ("Star Trek: The Original Series"):
+            # the question's (not a quotation: "The pandemic is over" less "The pandemic")
+            continue
         if kind is AnswerType.ENTITY and all(_bare(t.group(0)) in CALENDAR_WORDS for t in toks):
             continue  # "Covid-19 Thursday" less the question's "Covid-19"
         if kind is AnswerType.QUANTITY and not _FIGURE.search(

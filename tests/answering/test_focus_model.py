@@ -253,3 +253,19 @@ def test_the_marked_phrase_ends_before_the_sentences_full_stop_not_an_abbreviati
     assert marked("Which company made it?", "It was made by Apple Inc.") == "Apple Inc."
     assert marked("In which city did it happen?", "It happened in Nashville, Tenn.") \
         == "Nashville"
+
+
+def test_a_quoted_title_the_question_names_part_of_is_not_the_answer():
+    """"“Star Trek: The Original Series,”" less the question's "Star Trek" is not a phrase; a
+    quotation the question shares its first words with still is ("is over" of "“The pandemic
+    is over,”")."""
+    question = ("We also lost “Star Trek” actress Nichelle Nichols, who passed away at the age "
+                "of 89. Which iconic role did she bring to life?")
+    sentence = ("Nichols played Lt. Nyota Uhura on “Star Trek: The Original Series,” one of the "
+                "first Black women in a major TV role.")
+    found = [sentence[a:b] for a, b in phrase_spans(question, sentence, marked=True)]
+    assert "Lt. Nyota Uhura" in found and not any("Series" in p for p in found)
+    question = "President Joe Biden made a firm declaration about the pandemic. What did he say?"
+    sentence = "“The pandemic is over,” Biden told Scott Pelley of CBS."
+    assert "is over,”" in [sentence[a:b] for a, b in phrase_spans(question, sentence,
+                                                                 marked=True)]

@@ -87,9 +87,9 @@ def phrase_spans(question: str, sentence: str, names: frozenset[str] = frozenset
     lower = {w.lower() for w in re.findall(r"\b[a-z][\w'’-]*", question)}
     if marked:
         # "Bank" is said by "the World Bank's" (either apostrophe): no new name. This and the
-        # three readings below are only for the marked phrase: the uses of the nearest phrase
-        # (what a further sentence adds, what a follow-up carries) lost 2 of 78 follow-ups
-        # with this one (benchmarks/README.md, stop 38).
+        # other readings under ``marked`` below are only for the marked phrase: the uses of the
+        # nearest phrase (what a further sentence adds, what a follow-up carries) lost 2 of 78
+        # follow-ups with this one (benchmarks/README.md, stop 38).
         qw = qw | {re.sub(r"['’]s$", "", w) for w in qw}
     found = _countries_asked(question, sentence) if kind is AnswerType.ENTITY else []
     for m in (pattern.finditer(sentence) if not found else ()):

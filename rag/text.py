@@ -374,7 +374,7 @@ def credit_length(sentence: str) -> int:
     0: the caption after it is the sentence to quote. Only before a caption of _CAPTION_MIN
     characters or more that goes on in lower case ("People watch ...")."""
     m = _CREDIT.match(sentence)
-    if not m or "/" not in m.group(0):
+    if not m:
         return 0
     rest = sentence[m.end():]
     if len(rest) < _CAPTION_MIN or not re.match(r"\S+(?:\s+[A-Z]\S*){0,4}\s+[a-z]", rest):

@@ -21,17 +21,17 @@ _UNIT = (r"(?:\s+(?:percent|per cent|pct|million|billion|trillion|thousand|hundr
          # any plural counts ("20 wells"), not a word that only ends in s ("20 wells this year")
          r"(?!(?:this|was|has|is|as|its|his|does|says|us|thus|plus|less|unless|across|always"
          r"|perhaps|whereas|besides|towards|sometimes)\b)[a-z]+s)\b){0,2}")
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
+                 r"|forty|fifty|hundred|dozens?|half")
 _QUANTITY = re.compile(
     # a range is one figure ("15 to 20 wells")
     r"(?:[$€£¥]\s?)?\b\d[\d,]*(?:\.\d+)?\b(?:\s+to\s+\d[\d,]*(?:\.\d+)?\b)?%?" + _UNIT
-    + r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-      r"forty|fifty|hundred|dozens?|half)\b" + _UNIT, re.I)
+    + rf"|\b(?:{_NUMBER_WORDS})\b" + _UNIT, re.I)
 _TIME = re.compile(
     rf"(?:\b(?:{_DAYS}),?\s+)?\b(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
     rf"|\b(?:{_DAYS})\b|\b(?:1[89]|20)\d\d\b|(?i:{RELATIVE_TIME})")
 _RELATIVE = re.compile(RELATIVE_TIME, re.I)
-_FIGURE = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-                     r"|twenty|thirty|forty|fifty|hundred|dozens?|half)\b", re.I)
+_FIGURE = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 _NAME = re.compile(
     r"[“\"][^”\"]{2,80}[”\"]"
     # (one way to split the blanks between words: "\s+(?:of)?\s*" back-tracked quadratically
@@ -102,7 +102,7 @@ def phrase_spans(question: str, sentence: str, names: frozenset[str] = frozenset
             continue  # one capitalised word that opens the sentence ("(CNN) Just imagine")
         if all(w in qw or w in _NOT_NEW for w in words if w):
             continue  # the question says it already
-        joined = re.match(r"(?:-[\w]+)+", sentence[b:])
+        joined = re.match(r"(?:-\w+)+", sentence[b:])
         if joined and _bare(sentence[a:b] + joined.group(0)) in qw:
             continue  # "two" of "two-year" when the question says "two-year"
         if kind is AnswerType.ENTITY and all(w in CALENDAR_WORDS or w.title() in _STOP

@@ -966,9 +966,16 @@ def _bare(token: str) -> str:
 def _name_spans(text: str) -> list[list[str]]:
     """Runs of two or more name-like words ("Tesla Model Y", "Los Angeles Lakers"); the
     text's first word and capitalised function words are left out."""
-    words = [_bare(t) for t in _TOKEN.findall(text)]
+    tokens = list(_TOKEN.finditer(text))
+    words = [_bare(t.group(0)) for t in tokens]
     spans, run = [], []
     for i, w in enumerate(words):
+        # A question mark, colon or semicolon between two words ends a run: "1991? Heritage
+        # Auctions" (a follow-up's question and the names it carries) is no name.
+        if run and re.search(r"[?!;:]", text[tokens[i - 1].end():tokens[i].start()]):
+            if len(run) >= 2:
+                spans.append(run)
+            run = []
         # A hyphenated word ends a run: "Union Pacific-Petroles de Venezuela" is two names.
         # "SUVs", "CEOs": a plural of an abbreviation is a common noun, not part of a name.
         if (i > 0 and w and _name_like(w) and w.lower() not in _NOT_NAMES and "-" not in w

@@ -18,7 +18,7 @@ from ..dates import date_int, recency_prior
 from ..text import credit_length, points_back, sentence_spans, tokenize
 from ..types import ABSTAIN_TEXT, Answer, AnswerRequest, AnswerSentence, Citation, Passage
 from .base import Plan
-from .focus import focus_span
+from .focus import figure_value, focus_span
 from .places import country_of
 from .question import (
     AnswerType,
@@ -452,6 +452,11 @@ class ExtractiveAnswerer:
             if kind is AnswerType.OTHER or not new or new <= told or (c.lexical == 0
                                                                       and c is not reveal):
                 continue  # adds nothing asked for, or speaks of something else
+            if kind is AnswerType.QUANTITY and (
+                    same_figures(new, told) or _first_passing(question, [c], passages) is None):
+                # the figure again in other words ("1.9M" after "1.9 million"), or a number
+                # of another thing ("911 centers" for how many customers)
+                continue
             told |= new
             chosen.append(c)
         # A sentence that points back ("He will become ...", "That’s how much ...") is led by
@@ -660,6 +665,12 @@ def answer_phrases(question: str, text: str) -> set[str]:
     "Chinese" data and "LeakIX": benchmarks/README.md, stop 37.)"""
     span = focus_span(question, text, learned=False)
     return {text[span[0]:span[1]].lower()} if span else set()
+
+
+def same_figures(new: set[str], told: set[str]) -> bool:
+    """Whether every figure phrase of ``new`` says a number ``told`` already says."""
+    values = {figure_value(t) for t in told} - {None}
+    return bool(values) and all(figure_value(n) in values for n in new)
 
 
 def compose(question: str, chosen: list[Candidate], passages: list[Passage],

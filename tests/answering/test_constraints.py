@@ -294,7 +294,11 @@ def test_a_sentence_about_another_model_or_team_does_not_answer():
                  ("Which critic of former President Donald Trump lost her seat?",
                   "Cheney, whose father is former Vice President Dick Cheney, lost her seat."),
                  ("What will the Union Pacific-Petroles de Venezuela venture be called?",
-                  "Union Pacific Corp said it will form a venture.")]:
+                  "Union Pacific Corp said it will form a venture."),
+                 # a follow-up's question and the names it carries: "1991? Heritage ..." is
+                 # no name, so "1991: $50,000" does not say another one
+                 ("How much had he paid for it in 1991? Heritage Auctions Anthony Giordano",
+                  "Anthony Giordano bought the card for a record price in 1991: $50,000.")]:
         assert not name_mismatch(q, s), (q, s)
 
 

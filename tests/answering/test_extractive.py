@@ -415,3 +415,22 @@ def test_a_caption_is_quoted_without_its_photo_credit():
     assert text[caption.start - 100:caption.end - 100] == caption.text
     ctx = sentence_contexts([p], [caption])[0]
     assert ctx.before.startswith("The rocket lifted off") and ctx.after.startswith("It carries")
+
+
+def test_a_figure_answer_is_not_padded_with_the_same_figure_or_another_things_count(tmp_path):
+    # "1.9M Floridians" after "1.9 million homes and businesses" says the figure again, and
+    # "911 centers" is no count of customers: neither follows the lead (stop 39)
+    article = rag.Article(
+        id="ian", date="2022-09-29", source="cnn.com", title="Ian leaves millions in the dark",
+        text="Hurricane Ian made landfall on Wednesday. More than 1.9 million homes and "
+             "businesses across Florida were without power Thursday evening, according to "
+             "PowerOutage.us. More than 1.9M Floridians without "
+             "power. Sheriffs in southwest Florida said 911 centers were flooded by calls from "
+             "stranded residents without power. Crews worked through the night.")
+    bot = _bot(tmp_path, article)
+    answer = bot.ask("Approximately how many customers in Florida were without power Thursday "
+                     "due to Hurricane Ian?")
+    assert answer.status == "answered"
+    assert answer.citations[0].quote.startswith("More than 1.9 million homes")
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert "1.9M" not in quotes and "911" not in quotes

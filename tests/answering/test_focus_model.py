@@ -167,6 +167,11 @@ def test_a_sentence_that_opens_with_a_name_the_passages_show_marks_it():
      "The oil minister put the damage at 500 mln dlrs.", "500 mln dlrs"),
     ("How many wells was Esso UK likely to take part in during 1987?",
      "Esso UK was likely to participate in 15 to 20 wells this year.", "15 to 20"),
+    # a magnitude glued on is the figure's (was "1", "$1" and nothing)
+    ("How many customers in Florida were without power?",
+     "More than 1.9M Floridians without power.", "1.9M Floridians"),
+    ("How much did the startup raise?", "The startup raised £1.5bn on Monday.", "£1.5bn"),
+    ("How much did the startup raise?", "The startup raised $2B on Monday.", "$2B"),
 ])
 def test_a_figure_keeps_its_units_and_its_range(question, sentence, phrase):
     assert phrase in [sentence[a:b] for a, b in phrase_spans(question, sentence)]
@@ -269,3 +274,13 @@ def test_a_quoted_title_the_question_names_part_of_is_not_the_answer():
     sentence = "“The pandemic is over,” Biden told Scott Pelley of CBS."
     assert "is over,”" in [sentence[a:b] for a, b in phrase_spans(question, sentence,
                                                                  marked=True)]
+
+
+@pytest.mark.parametrize("phrase,value", [
+    ("1.9 million homes", 1.9e6), ("1.9M Floridians", 1.9e6), ("$2B", 2e9), ("£1.5bn", 1.5e9),
+    ("244 mln stg", 244e6), ("10,000", 1e4), ("10K", 1e4), ("60%", 60.0), ("nearly all", None),
+])
+def test_a_figures_value_applies_its_magnitude(phrase, value):
+    from rag.answering.focus import figure_value
+
+    assert figure_value(phrase) == pytest.approx(value) if value else figure_value(phrase) is None

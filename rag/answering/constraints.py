@@ -110,7 +110,7 @@ _APPROX = re.compile(r"\b(?:more|fewer|less|greater|higher|lower|other)\s+than\s
                      r"|around|roughly|nearly|almost|some|approximately|up to|upwards of|under"
                      r"|at least|at most|close to|more|top|topped|exceeding)\s*$", re.I)
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "mln": 1e6,
-          "bln": 1e9, "bn": 1e9, "m": 1e6}
+          "bln": 1e9, "bn": 1e9, "mn": 1e6, "tn": 1e12, "k": 1e3, "m": 1e6, "b": 1e9}
 _SCALE_WORD = r"\s?(" + "|".join(_SCALE) + r")\b"  # "m" last: "mln" is tried first
 _SCALE_AFTER = re.compile(_SCALE_WORD, re.I)
 _VALUE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?:" + _SCALE_WORD + ")?", re.I)
@@ -250,6 +250,18 @@ def figures(question: str) -> list[tuple[str, str, bool, str]]:
     return out
 
 
+def _value(m: re.Match) -> float:
+    """The number a _VALUE match says, its scale applied."""
+    return float(m.group(1)) * (_SCALE[m.group(2).lower()] if m.group(2) else 1)
+
+
+def figure_value(phrase: str) -> float | None:
+    """The number a figure phrase says, its scale applied ("1.9M Floridians" and "1.9
+    million homes" are both 1,900,000); None without one."""
+    m = _VALUE.search(re.sub(r"(?<=\d),(?=\d{3})", "", phrase))
+    return _value(m) if m else None
+
+
 def states_figure(text: str, digits: str, ordinal: bool, scale: str = "") -> bool:
     """Does ``text`` state the figure (31000 as "31,000" or "31000"; 3 as "three" too; with
     ``scale`` "million", 12.6 as "12.6 million", "12.6m" or "12,600,000")?"""
@@ -259,8 +271,7 @@ def states_figure(text: str, digits: str, ordinal: bool, scale: str = "") -> boo
     if scale:
         want = float(digits) * _SCALE[scale]
         for m in _VALUE.finditer(plain):
-            value = float(m.group(1)) * (_SCALE[m.group(2).lower()] if m.group(2) else 1)
-            if abs(value - want) <= 1e-9 * want:
+            if abs(_value(m) - want) <= 1e-9 * want:
                 return True
     if digits.isdigit() and int(digits) < len(_SMALL):
         word = (_SMALL_ORD if ordinal else _SMALL)[int(digits)]

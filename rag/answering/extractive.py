@@ -18,7 +18,8 @@ from ..dates import date_int, recency_prior
 from ..text import credit_length, points_back, sentence_spans, tokenize
 from ..types import ABSTAIN_TEXT, Answer, AnswerRequest, AnswerSentence, Citation, Passage
 from .base import Plan
-from .focus import figure_value, focus_span
+from .constraints import figure_value
+from .focus import focus_span
 from .places import country_of
 from .question import (
     AnswerType,

@@ -29,24 +29,6 @@ _QUANTITY = re.compile(
     r"(?:[$€£¥]\s?)?\b\d[\d,]*(?:\.\d+)?(?:bn|mn|tn|[kmb])?\b"
     r"(?:\s+to\s+\d[\d,]*(?:\.\d+)?\b)?%?" + _UNIT
     + rf"|\b(?:{_NUMBER_WORDS})\b" + _UNIT, re.I)
-_VALUE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(bn|mn|tn|mln|bln|thousand|million|billion|trillion"
-                    r"|[kmb])?\b", re.I)
-_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6,
-          "b": 1e9, "bn": 1e9, "bln": 1e9, "billion": 1e9, "tn": 1e12, "trillion": 1e12}
-
-
-def figure_value(phrase: str) -> float | None:
-    """The number a figure phrase says, its magnitude applied ("1.9M Floridians" and "1.9
-    million homes" are both 1,900,000); None without one."""
-    m = _VALUE.search(phrase)
-    if not m:
-        return None
-    try:
-        return float(m.group(1).replace(",", "")) * _SCALE.get((m.group(2) or "").lower(), 1.0)
-    except ValueError:
-        return None
-
-
 _TIME = re.compile(
     rf"(?:\b(?:{_DAYS}),?\s+)?\b(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
     rf"|\b(?:{_DAYS})\b|\b(?:1[89]|20)\d\d\b|(?i:{RELATIVE_TIME})")

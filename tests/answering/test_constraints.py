@@ -9,6 +9,7 @@ from rag.answering.constraints import (
     check,
     counted,
     event_unsaid,
+    figure_value,
     figures,
     halves,
     has_count,
@@ -1161,3 +1162,11 @@ def test_due_to_what_asks_for_a_reason(sentence, ok):
     verdict = check(q, sentence, "", article, "2022-09-24")
     assert verdict.ok is ok
     assert ok or verdict.reason == "it gives no reason"
+
+
+@pytest.mark.parametrize("phrase,value", [
+    ("1.9 million homes", 1.9e6), ("1.9M Floridians", 1.9e6), ("$2B", 2e9), ("£1.5bn", 1.5e9),
+    ("244 mln stg", 244e6), ("10,000", 1e4), ("10K", 1e4), ("60%", 60.0), ("nearly all", None),
+])
+def test_a_figures_value_applies_its_magnitude(phrase, value):
+    assert figure_value(phrase) == pytest.approx(value) if value else figure_value(phrase) is None

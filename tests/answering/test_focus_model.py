@@ -275,12 +275,3 @@ def test_a_quoted_title_the_question_names_part_of_is_not_the_answer():
     assert "is over,”" in [sentence[a:b] for a, b in phrase_spans(question, sentence,
                                                                  marked=True)]
 
-
-@pytest.mark.parametrize("phrase,value", [
-    ("1.9 million homes", 1.9e6), ("1.9M Floridians", 1.9e6), ("$2B", 2e9), ("£1.5bn", 1.5e9),
-    ("244 mln stg", 244e6), ("10,000", 1e4), ("10K", 1e4), ("60%", 60.0), ("nearly all", None),
-])
-def test_a_figures_value_applies_its_magnitude(phrase, value):
-    from rag.answering.focus import figure_value
-
-    assert figure_value(phrase) == pytest.approx(value) if value else figure_value(phrase) is None

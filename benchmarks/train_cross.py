@@ -38,19 +38,26 @@ ASKS_PER_STEP = 6
 MAX_CANDIDATES = 16
 
 
-def _pairs(ask: dict) -> list[tuple[str, str]]:
-    return [(ask["question"], c["text"]) for c in ask["contexts"]]
+def _read(c: dict, title: bool = False) -> str:
+    """What the cross-encoder reads of a candidate: its sentence, after its article's title
+    with ``title``."""
+    return f"{c['title']} | {c['text']}" if title and c.get("title") else c["text"]
 
 
-def _examples(ask: dict, restatements: bool,
-              gold_positives: bool = False) -> tuple[list[tuple[str, str]], list[float]]:
+def _pairs(ask: dict, title: bool = False) -> list[tuple[str, str]]:
+    return [(ask["question"], _read(c, title)) for c in ask["contexts"]]
+
+
+def _examples(ask: dict, restatements: bool, gold_positives: bool = False,
+              title: bool = False) -> tuple[list[tuple[str, str]], list[float]]:
     """An ask's (question, sentence) pairs and labels, at most MAX_CANDIDATES. With
     ``restatements``, the quiz's scene-setting sentences ("King Charles III became Britain's
     new monarch ...") join as negatives: a long article restates them in its own words, and
     the 200-character evidence passages never show such a sentence that does not answer.
     With ``gold_positives``, a sentence holding a gold answer outside the gold articles
     ("Taiwan" in another story) is left out rather than taken as positive (tried at stop 39,
-    not kept: benchmarks/README.md)."""
+    not kept: benchmarks/README.md). With ``title``, each sentence is read after its article's
+    title (tried at stop 40, not kept)."""
     from rag.answering.constraints import _asking
     from rag.text import sentences
 
@@ -60,7 +67,7 @@ def _examples(ask: dict, restatements: bool,
                 if not y or c["doc_id"] in gold]
         ask = dict(ask, contexts=[ask["contexts"][i] for i in keep],
                    labels=[ask["labels"][i] for i in keep])
-    pairs = _pairs(ask)
+    pairs = _pairs(ask, title)
     labels = [float(x) for x in ask["labels"]]
     extra = []
     if restatements:
@@ -100,7 +107,7 @@ def train(args) -> int:
             pairs, labels, spans = [], [], []
             for k in order[i:i + ASKS_PER_STEP]:
                 a = asks[k]
-                some, ys = _examples(a, args.restatements, args.gold_positives)
+                some, ys = _examples(a, args.restatements, args.gold_positives, args.title)
                 spans.append((len(pairs), len(pairs) + len(some), a["negative"]))
                 pairs += some
                 labels += ys
@@ -150,7 +157,7 @@ def test(args) -> int:
     for a in reach:
         rules = np.array(a["rules"])
         labels = np.array(a["labels"], dtype=bool)
-        logits = scorer.scores(a["question"], [c["text"] for c in a["contexts"]])
+        logits = scorer.scores(a["question"], [_read(c, args.title) for c in a["contexts"]])
         top = np.argsort(-rules, kind="stable")[:s.cross_candidates]
         best = top[blend_order(rules[top], logits[top], s.cross_weight,
                                s.cross_lead_logit, s.cross_lead_margin)[0]]
@@ -182,6 +189,8 @@ def main(argv=None) -> int:
                     help="the questions' scene-setting sentences as negatives (train)")
     ap.add_argument("--gold-positives", action="store_true",
                     help="positives from the gold articles only; others left out (train)")
+    ap.add_argument("--title", action="store_true",
+                    help="each sentence read after its article's title (train, test)")
     args = ap.parse_args(argv)
     if not (args.data / "q24.pkl").exists():
         print(f"no {args.data}/q24.pkl: run benchmarks/train_reader.py collect first",

@@ -391,3 +391,26 @@ def test_training_examples_may_leave_out_positives_outside_the_gold_articles():
     pairs, labels = train_cross._examples(ask, False, gold_positives=True)
     assert [s for _, s in pairs] == ["Pelosi landed in Taiwan.", "It rained."]
     assert labels == [1.0, 0.0]
+
+
+def test_training_examples_may_read_each_sentence_after_its_articles_title():
+    # train_cross.py --title (tried at stop 40, not kept): "<title> | <sentence>", a sentence whose
+    # article has no title read alone
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    try:
+        import train_cross
+    finally:
+        sys.path.pop(0)
+    ask = {"question": "What did Tesla show?", "gold": ["g"], "negative": False,
+           "contexts": [{"text": "It walked on stage.", "doc_id": "g",
+                         "title": "Tesla unveils Optimus robot"},
+                        {"text": "Shares fell.", "doc_id": "other", "title": ""}],
+           "labels": [True, False]}
+    pairs, labels = train_cross._examples(ask, False)
+    assert [s for _, s in pairs] == ["It walked on stage.", "Shares fell."]
+    pairs, labels = train_cross._examples(ask, False, title=True)
+    assert [s for _, s in pairs] == ["Tesla unveils Optimus robot | It walked on stage.",
+                                     "Shares fell."]
+    assert labels == [1.0, 0.0]

@@ -170,9 +170,12 @@ _SENT_STARTERS = frozenset(
 )
 
 # --------------------------------------------------------------------------------------------
-# 4. the split: after Co./Corp./Inc./Ltd./a.m./p.m. before a new clause
+# 4. the split: after Co./Corp./Inc./Ltd./a.m./p.m. before a new clause, and after "No."
+# that numbers nothing ("the answer was crystal clear: No. Voters in Kansas ..."; "No. 1" and
+# "the No. 2 official" stay whole)
 # --------------------------------------------------------------------------------------------
-_POSTNOMINAL = re.compile(r"(?<![\w.])(?:Co|Corp|Inc|Ltd|[ap]\.m)\.(?=\s+[A-Z])")
+_POSTNOMINAL = re.compile(r"(?<![\w.])(?:Co|Corp|Inc|Ltd|[ap]\.m|(?<!the )(?<!The )No)"
+                          r"\.(?=\s+[A-Z])")
 # The next few words after the abbreviation (bounded look-ahead, 80 characters).
 _WORD = re.compile(r"[A-Za-z][\w'’&.-]*|[,;:]")
 # Capitalised words that continue the sentence after those abbreviations: titles and company

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..dates import parse_date
+from ..text import sentence_spans
 from ..types import Article, Failure
 
 KNOWN_KEYS = {"id", "text", "title", "date", "source", "url"}
@@ -205,9 +206,14 @@ def derive_title(text: str, limit: int = 100) -> str:
     lead = re.match(r"^[^.!?]{0,40}?\s[\u2013\u2014-]{1,2}\s+", first)
     if lead and len(first) > lead.end() + 20:
         first = first[lead.end():]
-    m = re.search(r"(?<=[a-z0-9\"\u201d')])[.!?](?=\s|$)", first)
-    if m:
-        first = first[: m.start()]
+    # Its first sentence by the segmenter that cuts the chunks and answers: a full stop after
+    # a lower-case letter is not always an end ("First lady Dr. Jill Biden ...", "Texas Gov.
+    # Greg Abbott ..." were titled "First lady Dr" and "Texas Gov").
+    spans = sentence_spans(first)
+    if spans:
+        first = first[spans[0][0]:spans[0][1]]
+    # without its end mark, but not an abbreviation's ("... in the U.S.")
+    first = re.sub(r"(?<=[a-z0-9\"\u201d')])[.!?]$", "", first)
     first = " ".join(first.split())
     if len(first) > limit:
         first = first[:limit].rsplit(" ", 1)[0] + "\u2026"

@@ -19,6 +19,25 @@ def test_seed_article_has_date_dateline_and_title():
     assert article.title.startswith("The European Union and the United States plan")
 
 
+def test_an_untitled_article_is_titled_by_its_whole_first_sentence(tmp_path):
+    # the segmenter's first sentence: a title was cut at "Dr." ("First lady Dr") and "Gov."
+    (tmp_path / "a.txt").write_text(
+        "New York CNN \u2014\n\nFirst lady Dr. Jill Biden has tested positive for a rebound "
+        "case of Covid-19. She has no symptoms.\n")
+    (tmp_path / "b.jsonl").write_text(json.dumps(
+        {"id": "b", "text": "Texas Gov. Greg Abbott signed the bill on Monday in the U.S. "
+                            "capital of Texas. It takes effect in May."}) + "\n")
+    (tmp_path / "c.txt").write_text("Prices rose 3% in the U.S.\n\nOfficials said so.\n")
+    articles, log = read_paths([tmp_path])
+    assert not log.failed
+    titles = {a.id: a.title for a in articles}
+    assert titles["a.txt"] == ("First lady Dr. Jill Biden has tested positive for a rebound "
+                               "case of Covid-19")
+    assert titles["b"] == "Texas Gov. Greg Abbott signed the bill on Monday in the U.S. capital " \
+                          "of Texas"
+    assert titles["c.txt"] == "Prices rose 3% in the U.S."  # an abbreviation keeps its stop
+
+
 def test_markdown_front_matter_and_heading(tmp_path):
     (tmp_path / "a.md").write_text(
         "---\ntitle: Port strike ends\ndate: 2024-03-05\nsource: Example Wire\n"

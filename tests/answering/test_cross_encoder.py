@@ -369,10 +369,8 @@ def test_a_doubted_sentence_gives_way_to_one_of_its_article_the_cross_encoder_pr
     assert ask(-1.4).status == "related"  # both doubted
 
 
-def test_training_examples_may_leave_out_positives_outside_the_gold_articles():
-    # train_cross.py --gold-positives (tried at stop 39): a sentence holding the answer string
-    # in another article ("Taiwan" in a story about something else) is neither positive nor
-    # negative; the gold article's and the negatives stay, in order
+def _train_cross():
+    """benchmarks/train_cross.py as a module (benchmarks/ is not a package)."""
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -380,6 +378,14 @@ def test_training_examples_may_leave_out_positives_outside_the_gold_articles():
         import train_cross
     finally:
         sys.path.pop(0)
+    return train_cross
+
+
+def test_training_examples_may_leave_out_positives_outside_the_gold_articles():
+    # train_cross.py --gold-positives (tried at stop 39): a sentence holding the answer string
+    # in another article ("Taiwan" in a story about something else) is neither positive nor
+    # negative; the gold article's and the negatives stay, in order
+    train_cross = _train_cross()
     ask = {"question": "Where did Pelosi go?", "gold": ["g"], "negative": False,
            "contexts": [{"text": "Pelosi landed in Taiwan.", "doc_id": "g"},
                         {"text": "Taiwan held drills.", "doc_id": "other"},
@@ -396,13 +402,7 @@ def test_training_examples_may_leave_out_positives_outside_the_gold_articles():
 def test_training_examples_may_read_each_sentence_after_its_articles_title():
     # train_cross.py --title (tried at stop 40, not kept): "<title> | <sentence>", a sentence whose
     # article has no title read alone
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    try:
-        import train_cross
-    finally:
-        sys.path.pop(0)
+    train_cross = _train_cross()
     ask = {"question": "What did Tesla show?", "gold": ["g"], "negative": False,
            "contexts": [{"text": "It walked on stage.", "doc_id": "g",
                          "title": "Tesla unveils Optimus robot"},

@@ -171,8 +171,8 @@ _SENT_STARTERS = frozenset(
 
 # --------------------------------------------------------------------------------------------
 # 4. the split: after Co./Corp./Inc./Ltd./a.m./p.m. before a new clause, and after "No."
-# that numbers nothing ("the answer was crystal clear: No. Voters in Kansas ..."; "No. 1" and
-# "the No. 2 official" stay whole)
+# that numbers nothing ("the answer was crystal clear: No. Voters in Kansas ..."); "No. 1"
+# stays whole (no capital follows), and so does "the No. Ten seed" (after "the")
 # --------------------------------------------------------------------------------------------
 _POSTNOMINAL = re.compile(r"(?<![\w.])(?:Co|Corp|Inc|Ltd|[ap]\.m|(?<!the )(?<!The )No)"
                           r"\.(?=\s+[A-Z])")

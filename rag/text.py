@@ -370,6 +370,10 @@ _CREDIT = re.compile(
     r"|Agency|Service|Pictures|Photos?|Wire|News))?"
     r"\s(?=[A-Z0-9])")
 _CAPTION_MIN = 20
+# A caption's first words: capitalised, or a number within a name ("The SpaceX Falcon 9 rocket
+# sits ...", "In June 1982, Diana gave ..."), then one in lower case. Not "30,000/35,000": a
+# shipping table's figures are no caption.
+_CAPTION_GOES_ON = re.compile(r"\S+(?:\s+(?:[A-Z]\S*|\d[\d,.]*)){0,4}\s+[a-z]")
 
 
 def credit_length(sentence: str) -> int:
@@ -380,7 +384,7 @@ def credit_length(sentence: str) -> int:
     if not m:
         return 0
     rest = sentence[m.end():]
-    if len(rest) < _CAPTION_MIN or not re.match(r"\S+(?:\s+[A-Z]\S*){0,4}\s+[a-z]", rest):
+    if len(rest) < _CAPTION_MIN or not _CAPTION_GOES_ON.match(rest):
         return 0
     return m.end()
 

@@ -292,12 +292,17 @@ def test_points_back(sentence, expected):
      "Tim Graham Photo Library/Getty Images "),
     ("John Minchillo/AP Williams walks onto the court before her match Monday.",
      "John Minchillo/AP "),
+    ("John Raoux/AP The SpaceX Falcon 9 rocket with the Crew Dragon spacecraft sits on the "
+     "launch pad.", "John Raoux/AP "),
+    ("James Gray/Daily Mail/Shutterstock In July 1986, Prince Andrew married Sarah Ferguson.",
+     "James Gray/Daily Mail/Shutterstock "),
     # not a credit before a caption
     ("Joe Raedle/Getty Images", ""),
     ("The U.S./Mexico border is long and hard to guard today.", ""),
     ("AC/DC will tour Europe next year with a new drummer.", ""),
     ("Anna Wåhlin/University of Gothenburg", ""),
     ("Sales rose 5% in the quarter, the company said.", ""),
+    ("Naantali/Saudi Red Sea 30,000/35,000 mt barley 4,000/3,000", ""),
 ])
 def test_credit_length_finds_a_photo_credit_before_its_caption(sentence, credit):
     from rag.text import credit_length

@@ -47,6 +47,17 @@ _ATTRIBUTED = re.compile(r"\s*(?:He|She|They)\s+(?:also\s+)?(?:said|says|told|ad
 _FURNITURE = re.compile(r"\s*(?:[►▶•]|MUST WATCH\b|JUST WATCHED\b|READ MORE\b|Related:|Watch:"
                         r"|Video:|Video Ad Feedback\b|Correction:|Clarification:"
                         r"|Editor['’]s [Nn]ote:)|[\w'’ ]{3,40}:(?=['‘“A-Z])")
+
+
+def _is_heading(sentence: str, passage_text: str) -> bool:
+    """A line in capitals ("LEAD ACTOR, COMEDY SERIES", "TODAY’S QUOTE") in a passage written
+    in lower case: a section's heading, not a sentence. A wire story written all in capitals
+    (Reuters of 1987) keeps its sentences."""
+    if any(ch.islower() for ch in sentence) or sum(ch.isupper() for ch in sentence) < 4:
+        return False  # also a script without case (Persian)
+    return sum(ch.islower() for ch in passage_text) > sum(ch.isupper() for ch in passage_text)
+
+
 _WHICH = re.compile(r"\s*(?:which|what)\s+((?:[\w’'-]+\s+){1,3})", re.I)
 _NOT_NOUN = frozenset("is was are were did does do has have had will would can could the a an of "
                       "to in on for new".split())
@@ -115,6 +126,8 @@ class ExtractiveAnswerer:
                     continue  # tables and figures read badly as answers
                 if _FURNITURE.match(text):
                     continue  # a link to another story, a video teaser, a bullet
+                if _is_heading(text, p.text):
+                    continue  # "LEAD ACTOR, COMEDY SERIES" over a list of nominees
                 seen.add(key)
                 out.append(Candidate(p, p.start + a, p.start + b, text, rank))
         return out

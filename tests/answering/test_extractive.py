@@ -301,12 +301,26 @@ def test_page_furniture_is_never_a_candidate():
             "•Former name: World Wrestling Federation and more besides\n\n"
             "Video Ad Feedback Judge admonishes Alex Jones during trial 03:40 - Source: CNN\n\n"
             "Correction: A previous version of this story misstated the studio's name.\n\n"
+            "LEAD ACTOR, COMEDY SERIES\n\n"
             "The new film led the box office this weekend with $143 million in ticket sales. "
             "Analysts said: “It was a strong opening for the studio this year.”")
     reader = ExtractiveAnswerer(None, Settings().answer)
     got = [c.text for c in reader.candidates([Passage("c", "d", text, 0, len(text), 1.0)])]
     assert got == ["The new film led the box office this weekend with $143 million in ticket "
                    "sales.", "Analysts said: “It was a strong opening for the studio this year.”"]
+
+
+def test_a_story_written_in_capitals_keeps_its_sentences():
+    # a 1987 wire story all in capitals: its sentences are no headings
+    from rag.answering.extractive import ExtractiveAnswerer
+    from rag.config import Settings
+    from rag.types import Passage
+
+    text = ("NIGERIA'S OIL MINISTER SAID TODAY THE GOVERNMENT SUBSIDY ON DOMESTIC OIL PRODUCTS "
+            "HAD RISEN FROM 20 TO 85 PCT. LAST YEAR THE GOVERNMENT CUT THE SUBSIDY BY 80 PCT.")
+    reader = ExtractiveAnswerer(None, Settings().answer)
+    got = [c.text for c in reader.candidates([Passage("c", "d", text, 0, len(text), 1.0)])]
+    assert len(got) == 2 and got[1] == "LAST YEAR THE GOVERNMENT CUT THE SUBSIDY BY 80 PCT."
 
 
 def test_an_article_about_another_one_does_not_answer_for_the_one_asked(bot):

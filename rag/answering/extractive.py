@@ -49,15 +49,18 @@ _FURNITURE = re.compile(r"\s*(?:[►▶•]|MUST WATCH\b|JUST WATCHED\b|READ MOR
                         r"|Editor['’]s [Nn]ote:)|[\w'’ ]{3,40}:(?=['‘“A-Z])")
 
 
-def _is_heading(sentence: str, passage_text: str) -> bool:
-    """A line in capitals ("LEAD ACTOR, COMEDY SERIES", "TODAY’S QUOTE") in a passage written
-    in lower case: a section's heading, not a sentence. A wire story written all in capitals
-    (Reuters of 1987) keeps its sentences."""
-    if any(ch.islower() for ch in sentence) or sum(ch.isupper() for ch in sentence) < 4:
-        return False  # also a script without case (Persian)
+def _is_label(sentence: str, passage_text: str) -> bool:
+    """A line with no word in lower case, in a passage written in lower case: a heading ("LEAD
+    ACTOR, COMEDY SERIES"), a list's entry ("Nicholas Braun, “Succession” (HBO)", "WINNER:
+    “Ted Lasso” (Apple TV+)"), a photo credit alone, "Contributing: Associated Press". It says
+    nothing of what its names did ("Who created “Succession”?" was answered by three
+    nominees). A wire story written all in capitals (Reuters of 1987) keeps its sentences."""
+    if any(w[0].islower() for w in _WORD.findall(sentence)):
+        return False
     return sum(ch.islower() for ch in passage_text) > sum(ch.isupper() for ch in passage_text)
 
 
+_WORD = re.compile(r"[^\W\d_]{3,}")  # any script's words ("было"), of 3 letters or more
 _WHICH = re.compile(r"\s*(?:which|what)\s+((?:[\w’'-]+\s+){1,3})", re.I)
 _NOT_NOUN = frozenset("is was are were did does do has have had will would can could the a an of "
                       "to in on for new".split())
@@ -126,8 +129,8 @@ class ExtractiveAnswerer:
                     continue  # tables and figures read badly as answers
                 if _FURNITURE.match(text):
                     continue  # a link to another story, a video teaser, a bullet
-                if _is_heading(text, p.text):
-                    continue  # "LEAD ACTOR, COMEDY SERIES" over a list of nominees
+                if _is_label(text, p.text):
+                    continue  # "LEAD ACTOR, COMEDY SERIES", "Bill Hader, “Barry” (HBO)"
                 seen.add(key)
                 out.append(Candidate(p, p.start + a, p.start + b, text, rank))
         return out

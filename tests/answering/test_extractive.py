@@ -289,7 +289,8 @@ def test_a_description_of_a_single_word_does_not_pull_the_sentence_before():
 
 
 def test_page_furniture_is_never_a_candidate():
-    # links to other stories, video teasers, bullets and editors' notes around an article's text
+    # links to other stories, video teasers, bullets and editors' notes around an article's
+    # text; headings and list entries with no word in lower case
     from rag.answering.extractive import ExtractiveAnswerer
     from rag.config import Settings
     from rag.types import Passage
@@ -301,7 +302,8 @@ def test_page_furniture_is_never_a_candidate():
             "•Former name: World Wrestling Federation and more besides\n\n"
             "Video Ad Feedback Judge admonishes Alex Jones during trial 03:40 - Source: CNN\n\n"
             "Correction: A previous version of this story misstated the studio's name.\n\n"
-            "LEAD ACTOR, COMEDY SERIES\n\n"
+            "LEAD ACTOR, COMEDY SERIES\n\nNicholas Braun, “Succession” (HBO)\n\n"
+            "WINNER: “Ted Lasso” (Apple TV+)\n\nContributing: The Associated Press\n\n"
             "The new film led the box office this weekend with $143 million in ticket sales. "
             "Analysts said: “It was a strong opening for the studio this year.”")
     reader = ExtractiveAnswerer(None, Settings().answer)
@@ -321,6 +323,10 @@ def test_a_story_written_in_capitals_keeps_its_sentences():
     reader = ExtractiveAnswerer(None, Settings().answer)
     got = [c.text for c in reader.candidates([Passage("c", "d", text, 0, len(text), 1.0)])]
     assert len(got) == 2 and got[1] == "LAST YEAR THE GOVERNMENT CUT THE SUBSIDY BY 80 PCT."
+    # nor one in a script other than Latin
+    text = "Правительство сообщило о новых мерах поддержки. Решение вступит в силу в марте."
+    got = [c.text for c in reader.candidates([Passage("c", "d", text, 0, len(text), 1.0)])]
+    assert len(got) == 2
 
 
 def test_an_article_about_another_one_does_not_answer_for_the_one_asked(bot):

@@ -51,6 +51,19 @@ def test_follow_up_in_a_chat_session_answers_from_the_same_article(corpus_assist
     assert session.history == []
 
 
+def test_a_follow_up_the_article_does_not_answer_is_quoted_as_asked(corpus_assistant):
+    # The follow-up is answered with the thread's names carried after it; the "related"
+    # answer quotes the question as the user asked it, not with those names.
+    session = corpus_assistant.chat()
+    session.ask(IKAROS)
+    session.ask("When will the alliance be launched?")  # carries "later this year", ...
+    follow = session.ask("Which countries form the alliance?")
+    assert follow.status == "related", follow.text
+    assert follow.text.startswith("The articles do not answer “Which countries form the "
+                                  "alliance?”; closest: ")
+    assert follow.question == "Which countries form the alliance?"
+
+
 def test_to_dict_matches_the_json_contract(corpus_assistant):
     data = corpus_assistant.ask(IKAROS).to_dict()
     assert set(data) >= {"answer", "status", "abstained", "citations"}

@@ -658,7 +658,11 @@ def _related(question: str, cands: list[Candidate], passages: list[Passage],
 
 
 def related_lead(question: str) -> str:
-    """The first words of a "related" answer: what the articles do not say."""
+    """The first words of a "related" answer: what the articles do not say, as asked: up to
+    the question mark, not the names a follow-up carries after it ("Which countries form the
+    alliance? Malmstrom Ikaros")."""
+    if "?" in question:
+        question = question[:question.rindex("?") + 1]
     q = " ".join(question.split())
     return f"The articles do not answer \u201c{q}\u201d"
 

@@ -35,12 +35,25 @@ def carried_names(turn: Turn, question: str) -> list[str]:
             span = focus_span(asked_then, c.quote, learned=False)
             if span:
                 out.append(c.quote[span[0]:span[1]])
+    out = [p for p in map(_bare, out) if p]
     words = asked_then.split(None, 1)
     body = words[1] if len(words) > 1 else ""
     out += [w for w in body.replace("?", " ").split()
             if w.strip(".,;:").lower() in names(asked_then)]
     asked = question.lower()
     return [w for w in dict.fromkeys(out) if w.lower() not in asked]
+
+
+# A marked phrase is read from a sentence's words: one that opens the sentence may bring its
+# preposition ("With Queen Elizabeth II's death, Charles is king ..."), and a possessive its
+# "'s"; carried so, they only add noise to the follow-up's question.
+_OPENER = re.compile(r"(?:(?:With|In|At|On|For|By|From|After|Before|As|Under|Upon|Despite|During"
+                     r"|Since|And|But)\s+)+")
+
+
+def _bare(phrase: str) -> str:
+    phrase = _OPENER.sub("", phrase.strip(), count=1)
+    return re.sub(r"['’]s$", "", phrase).strip(" ,.;:")
 
 
 # A carried figure or date ("1200", "Tuesday November 20", "January") is no condition on the

@@ -57,3 +57,19 @@ def test_the_phrase_carried_is_the_one_nearest_the_question_not_the_marked_answe
     plan = ContextFollowUp(1).resolve(AnswerRequest("When was it announced?", history=[first]))
     assert plan.query.startswith("When was it announced?")
     assert "NFL" in plan.query and "Rihanna" not in plan.query
+
+
+def test_a_carried_phrase_leaves_its_sentence_opening_preposition_and_possessive():
+    # "With Queen Elizabeth II's death, Charles is king ...": the phrase read from the quote
+    # opened with "With" and ended in "'s"; carried so, it only added noise to "Who succeeded
+    # her?"
+    from rag.answering.followup import carried_names
+
+    quote = ("With Queen Elizabeth II's death, Charles is king and his wife, Camilla, becomes "
+             "the Queen Consort.")
+    cite = Citation(1, "d1", "T", "", "", "", quote, 0, len(quote), focus_start=0, focus_end=4)
+    asked = "What happened to Queen Elizabeth II?"
+    carried = carried_names(Turn(asked, Answer(asked, "x [1]", [cite], False)),
+                            "Who succeeded her?")
+    assert "Queen Elizabeth II" in carried
+    assert not any(w.startswith("With ") or w.endswith(("'s", "’s")) for w in carried), carried

@@ -67,9 +67,10 @@ _NOT_NOUN = frozenset("is was are were did does do has have had will would can c
 _STATEMENT = re.compile(r"\w+\s+\w+\s+\w+.*[.!?][”’\"')]*$", re.S)  # words, then a full stop
 
 
-# Refusals for want of a name of the asked kind or of a win (constraints.py), not of a number or
-# a period.
-_UNFIT = re.compile(r"it (?:tells of no win|names no|does not say which)")
+# Refusals for want of a name of the asked kind or of a win, or of a sentence that tells what
+# was expected ("... will reunite with ...") where what was done is asked (constraints.py); not
+# of a number or a period.
+_UNFIT = re.compile(r"it (?:tells of no win|names no|does not say which|tells what was expected)")
 
 
 @dataclass

@@ -454,3 +454,22 @@ def test_a_figure_answer_is_not_padded_with_the_same_figure_or_another_things_co
     assert answer.citations[0].quote.startswith("More than 1.9 million homes")
     quotes = " ".join(c.quote for c in answer.citations)
     assert "1.9M" not in quotes and "911" not in quotes
+
+
+def test_a_sentence_of_what_is_expected_does_not_keep_the_one_that_answers_out(tmp_path):
+    # A follow-up ("Who stepped in for him after he left?") with the names it carried from
+    # the previous answer: "... will reunite with ..." matches it best but tells what is
+    # expected, not who stepped in; the sentence that says it matches less (under the
+    # threshold) and the cross-encoder is sure of it: it answers (it was refused as
+    # "related", conversations-2022).
+    text = ("Blink-182 is coming to a city near you. Band members Mark Hoppus and Travis Barker "
+            "will reunite with original member Tom DeLonge for the tours. The band's verified "
+            "Instagram account lists them as “Crappy Punk Rock since 1992.” Matt Skiba stepped "
+            "in for DeLonge after he left the group in 2015. The tour kicks off March 11 in "
+            "Tijuana, Mexico.")
+    bot = _bot(tmp_path, rag.Article(id="blink", text=text, title="Blink-182 reunites",
+                                     date="2022-10-11", source="test"))
+    answer = bot.ask("Who stepped in for him after he left? Instagram Mark Hoppus and Travis "
+                     "Barker Tijuana")
+    assert answer.status == "answered", answer.text
+    assert answer.citations[0].quote.startswith("Matt Skiba stepped in")

@@ -1181,6 +1181,19 @@ def names_someone(question: str, sentence: str, article_text: str = "") -> bool:
                for a, b in zip(tokens, tokens[1:], strict=False))
 
 
+def spelled_out(name: str, question: str, text: str) -> bool:
+    """Whether ``name``, an initialism of 3 to 5 letters that the question writes in capitals
+    ("MVP"), is spelled out in ``text`` ("the most valuable player"): words in a row whose
+    first letters are its letters ("of", "the", "and", "for" between them may be skipped).
+    Not 2 letters: "US" would be "use some"."""
+    if not 3 <= len(name) <= 5 or not name.isalpha() \
+            or not re.search(rf"\b{re.escape(name.upper())}\b", question):
+        return False
+    gap = r"[\s-]+(?:(?:of|the|and|for)\s+)?"
+    return re.search(r"\b" + gap.join(rf"{c}[a-z’']+" for c in name.lower()), text,
+                     re.I) is not None
+
+
 def rare_names(question: str, sentence: str, around: str, article_text: str,
                at_most: int | None = 1) -> list[str]:
     """The parts of the question's names that neither the sentence nor its neighbours
@@ -1370,7 +1383,8 @@ def check(question: str, sentence: str, around: str, article_text: str,
         part in text for part in _name_parts(n))]
     if missing:  # "United Kingdom" in an article that says "UK" or "Britain"
         otherwise = named_otherwise(question, article_text)
-        missing = [n for n in missing if n not in otherwise]
+        missing = [n for n in missing if n not in otherwise
+                   and not spelled_out(n, question, article_text)]
     if missing and len(missing) * 2 >= len(qnames):
         # Only the passages retrieved are known here, not the whole article: say so.
         return Verdict(False, "the passages read of its article do not name "

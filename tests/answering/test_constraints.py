@@ -1170,3 +1170,19 @@ def test_due_to_what_asks_for_a_reason(sentence, ok):
 ])
 def test_a_figures_value_applies_its_magnitude(phrase, value):
     assert figure_value(phrase) == pytest.approx(value) if value else figure_value(phrase) is None
+
+
+def test_an_initialism_the_article_spells_out_is_named():
+    # "MVP" asked, "the most valuable player" said: the article names it (it was refused as
+    # "the passages read of its article do not name mvp").
+    from rag.answering.constraints import check, spelled_out
+
+    sentence = ("Defenseman Cale Makar was awarded the Conn Smythe Trophy as the most valuable "
+                "player throughout the playoffs after scoring 29 points in the postseason.")
+    assert check("Who was named MVP of the playoffs?", sentence, "", sentence,
+                 "2022-06-27").ok
+    assert spelled_out("nato", "Which NATO member?", "the North Atlantic Treaty Organization")
+    # not two letters ("use some"), not a name written in lower case, not other words
+    assert not spelled_out("us", "Is the US in?", "they use some of it")
+    assert not spelled_out("mvp", "Who was the mvp?", "the most valuable player")
+    assert not spelled_out("mvp", "Who was named MVP?", "the most popular player")

@@ -59,7 +59,10 @@ def _bare(phrase: str) -> str:
 # A carried figure or date ("1200", "Tuesday November 20", "January") is no condition on the
 # follow-up's answer: the period and figure checks (constraints.py) would hold the answer of
 # "Which campaign is it part of?" to the previous answer's date.
-_FIGURE_OR_DATE = re.compile(r"\d|\b(?:" + "|".join(MONTHS + WEEKDAYS) + r")\b", re.I)
+# A month's short form carried alone ("Jan" of "on Jan. 20") is one too: "Whose records did he
+# break? ... Jan ..." refused the sentences of 2021 as "not of January".
+_FIGURE_OR_DATE = re.compile(r"\d|\b(?:" + "|".join(MONTHS + WEEKDAYS) + r")\b"
+                             r"|^(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?$", re.I)
 
 
 class ContextFollowUp:

@@ -73,3 +73,19 @@ def test_a_carried_phrase_leaves_its_sentence_opening_preposition_and_possessive
                             "Who succeeded her?")
     assert "Queen Elizabeth II" in carried
     assert not any(w.startswith("With ") or w.endswith(("'s", "’s")) for w in carried), carried
+
+
+def test_a_month_carried_in_its_short_form_is_no_condition_either():
+    # "... set the world record on Jan. 20": "Jan" searches, but is no period the next
+    # answer must tell of ("His aim: to displace Travis Ludlow ... in 2021" was refused as
+    # "not of January").
+    quote = "His sister Zara Rutherford set the world record on Jan. 20 in Belgium."
+    start = quote.index("Jan")
+    cite = Citation(1, "d1", "T", "", "", "", quote, 0, len(quote),
+                    focus_start=start, focus_end=start + 3)
+    first = Turn("Who flew around the world solo?",
+                 Answer("Who flew around the world solo?", "x [1]", [cite], False))
+    plan = ContextFollowUp(1).resolve(AnswerRequest("Whose records did he break?",
+                                                    history=[first]))
+    assert "Jan" in plan.query.split()
+    assert "Jan" not in plan.question.split()

@@ -41,12 +41,15 @@ _ATTRIBUTED = re.compile(r"\s*(?:He|She|They)\s+(?:also\s+)?(?:said|says|told|ad
                          r"stated|explained|wrote|argued|warned|estimated|confirmed)\b")
 # Page furniture around an article's text: links to other stories ("►Related: ...",
 # "Last week:'Uncharted' wins ..."), video teasers ("MUST WATCH ...", "JUST WATCHED ...
-# Replay More Videos", "Video Ad Feedback ... 05:57 - Source: CNN"), bullets. Not photo
+# Replay More Videos", "Video Ad Feedback ... 05:57 - Source: CNN"), bullets, a reporter's
+# handle ("Follow Mike Snider on Twitter: @mikesnider."). Not photo
 # captions: "... Students carry an Indian national flag ahead of the country's 75th
 # independence day celebrations" answers what it shows.
 _FURNITURE = re.compile(r"\s*(?:[►▶•]|MUST WATCH\b|JUST WATCHED\b|READ MORE\b|Related:|Watch:"
                         r"|Video:|Video Ad Feedback\b|Correction:|Clarification:"
-                        r"|Editor['’]s [Nn]ote:)|[\w'’ ]{3,40}:(?=['‘“A-Z])")
+                        r"|Editor['’]s [Nn]ote:"
+                        r"|Follow\b[^.!?]{0,60}?\bon (?:Twitter|Instagram|Facebook|TikTok)\b)"
+                        r"|[\w'’ ]{3,40}:(?=['‘“A-Z])")
 
 
 def _is_label(sentence: str, passage_text: str) -> bool:

@@ -302,6 +302,7 @@ def test_page_furniture_is_never_a_candidate():
             "•Former name: World Wrestling Federation and more besides\n\n"
             "Video Ad Feedback Judge admonishes Alex Jones during trial 03:40 - Source: CNN\n\n"
             "Correction: A previous version of this story misstated the studio's name.\n\n"
+            "Follow Mike Snider on Twitter: @mikesnider.\n\n"
             "LEAD ACTOR, COMEDY SERIES\n\nNicholas Braun, “Succession” (HBO)\n\n"
             "WINNER: “Ted Lasso” (Apple TV+)\n\nContributing: The Associated Press\n\n"
             "The new film led the box office this weekend with $143 million in ticket sales. "

@@ -52,6 +52,9 @@ _FURNITURE = re.compile(r"\s*(?:[►▶•]|MUST WATCH\b|JUST WATCHED\b|READ MOR
                         r"|[\w'’ ]{3,40}:(?=['‘“A-Z])")
 
 
+_WORD = re.compile(r"[^\W\d_]{3,}")  # any script's words ("было"), of 3 letters or more
+
+
 def _is_label(sentence: str, passage_text: str) -> bool:
     """A line with no word in lower case, in a passage written in lower case: a heading ("LEAD
     ACTOR, COMEDY SERIES"), a list's entry ("Nicholas Braun, “Succession” (HBO)", "WINNER:
@@ -63,7 +66,6 @@ def _is_label(sentence: str, passage_text: str) -> bool:
     return sum(ch.islower() for ch in passage_text) > sum(ch.isupper() for ch in passage_text)
 
 
-_WORD = re.compile(r"[^\W\d_]{3,}")  # any script's words ("было"), of 3 letters or more
 _WHICH = re.compile(r"\s*(?:which|what)\s+((?:[\w’'-]+\s+){1,3})", re.I)
 _NOT_NOUN = frozenset("is was are were did does do has have had will would can could the a an of "
                       "to in on for new".split())

@@ -24,6 +24,7 @@ from .places import country_of
 from .question import (
     AnswerType,
     answer_type,
+    as_asked,
     asking,
     asks_who,
     holds_new_answer,
@@ -667,9 +668,7 @@ def related_lead(question: str) -> str:
     """The first words of a "related" answer: what the articles do not say, as asked: up to
     the question mark, not the names a follow-up carries after it ("Which countries form the
     alliance? Malmstrom Ikaros")."""
-    if "?" in question:
-        question = question[:question.rindex("?") + 1]
-    q = " ".join(question.split())
+    q = " ".join(as_asked(question).split())
     return f"The articles do not answer \u201c{q}\u201d"
 
 

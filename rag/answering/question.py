@@ -86,12 +86,17 @@ def answer_type(question: str) -> AnswerType:
 _WHO = re.compile(r"\s*(?:who|whom|whose)\b", re.I)
 
 
+def as_asked(question: str) -> str:
+    """The question up to its last question mark: a follow-up's carried names after the "?"
+    are not what the user asked."""
+    return question[:question.rindex("?") + 1] if "?" in question else question
+
+
 def asking(question: str) -> str:
     """The sentence that asks: the last one, up to its question mark (a quiz's preamble
     "King Charles III became Britain's new monarch ..." and a follow-up's carried names after
     the "?" are not it)."""
-    if "?" in question:
-        question = question[:question.rindex("?") + 1]
+    question = as_asked(question)
     return (sentences(question) or [question])[-1]
 
 

@@ -79,6 +79,33 @@ def _examples(ask: dict, restatements: bool, gold_positives: bool = False,
             [*labels[:keep], *(0.0 for _ in extra)])
 
 
+_NUMBER = __import__("re").compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
+    r"hundreds?|thousands?|millions?|billions?)\b", __import__("re").I)
+
+
+def _erased(ask: dict) -> list[tuple[str, str]]:
+    """Each positive sentence with its answer replaced by a vague word ("will call up some
+    reservists" for "will call up 300,000 reservists"): a negative that matches the question
+    as well as the answer does, so that what tells them apart is the answer itself (the
+    evidence passages' other sentences are mostly of other stories, easy negatives)."""
+    import re
+
+    out = []
+    for c, y in zip(ask["contexts"], ask["labels"], strict=True):
+        if not y:
+            continue
+        text = c["text"].replace("’", "'")
+        for a in sorted(ask["answers"], key=len, reverse=True):
+            a = a.strip().strip("“”\"").replace("’", "'")
+            pattern = rf"(?<!\w){re.escape(a)}(?!\w)"
+            if a and re.search(pattern, text, re.I):
+                filler = "some" if _NUMBER.search(a) else "something"
+                out.append((ask["question"], re.sub(pattern, filler, text, flags=re.I)))
+                break
+    return out
+
+
 def train(args) -> int:
     import torch
 
@@ -108,6 +135,9 @@ def train(args) -> int:
             for k in order[i:i + ASKS_PER_STEP]:
                 a = asks[k]
                 some, ys = _examples(a, args.restatements, args.gold_positives, args.title)
+                if args.erased and not a["negative"]:
+                    extra = _erased(a)
+                    some, ys = [*some, *extra], [*ys, *(0.0 for _ in extra)]
                 spans.append((len(pairs), len(pairs) + len(some), a["negative"]))
                 pairs += some
                 labels += ys
@@ -185,6 +215,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=Path("/tmp/reader-data"))
     ap.add_argument("--out", type=Path, default=WEIGHTS, help="the weights file (.npz)")
     ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--erased", action="store_true",
+                    help="each positive sentence with its answer erased, as a negative (train)")
     ap.add_argument("--restatements", action="store_true",
                     help="the questions' scene-setting sentences as negatives (train)")
     ap.add_argument("--gold-positives", action="store_true",

@@ -389,6 +389,23 @@ def credit_length(sentence: str) -> int:
     return m.end()
 
 
+# A dateline before a story's first sentence ("CHARLEROI, Belgium – ", "PHILADELPHIA (AP) — ",
+# "LONDON, March 26 - "), or a photo's label ("FILE - "): a place in capitals, maybe its region
+# or date, maybe the agency, then a dash. Quoted with it, the sentence's first name is the
+# place ("Belgium" marked as who became the youngest pilot) and a follow-up carries it.
+_DATELINE = re.compile(
+    r"(?:[A-Z][A-Z.'’-]{3,}(?:\s[A-Z][A-Z.'’-]+)*|[A-Z][A-Z.'’-]+(?:\s[A-Z][A-Z.'’-]+)+)(?:,\s[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)*)?"
+    r"(?:,\s[A-Z][a-z]+\.?\s\d{1,2})?\s*(?:\([A-Z][\w ]{1,15}\)\s*)?[–—-]+\s+(?=[A-Z“\"0-9])")
+
+
+def dateline_length(sentence: str) -> int:
+    """The length of a dateline that opens ``sentence`` (its trailing space included), or 0:
+    the words after it are the sentence to quote. Only before _CAPTION_MIN characters or more;
+    for a sentence that opens a paragraph (the caller knows)."""
+    m = _DATELINE.match(sentence)
+    return m.end() if m and len(sentence) - m.end() >= _CAPTION_MIN else 0
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence in ``text``, in order, trimmed of whitespace.
 

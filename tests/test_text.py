@@ -308,3 +308,25 @@ def test_credit_length_finds_a_photo_credit_before_its_caption(sentence, credit)
     from rag.text import credit_length
 
     assert sentence[:credit_length(sentence)] == credit
+
+
+@pytest.mark.parametrize("sentence,dateline", [
+    ("CHARLEROI, Belgium – A Belgian British teenage pilot was on track Tuesday.",
+     "CHARLEROI, Belgium – "),
+    ("PHILADELPHIA (AP) — The Phillies won the pennant on Sunday night.",
+     "PHILADELPHIA (AP) — "),
+    ("LONDON, March 26 - The Bank of England said it would act.", "LONDON, March 26 - "),
+    ("TRUTH OR CONSEQUENCES, N.M. – Residents lined the streets on Friday.",
+     "TRUTH OR CONSEQUENCES, N.M. – "),
+    ("NEW YORK — For the eighth time in the last two and a half months.", "NEW YORK — "),
+    ("FILE - In this photo taken on Monday, a woman walks.", "FILE - "),
+    # no dateline
+    ("Biden – who spoke Tuesday – said the plan would work.", ""),
+    ("US – China talks resumed on Monday in Geneva.", ""),
+    ("NASA – the space agency – said the launch would wait.", ""),
+    ("NEW YORK — Short.", ""),
+])
+def test_dateline_length_finds_a_dateline_before_the_first_sentence(sentence, dateline):
+    from rag.text import dateline_length
+
+    assert sentence[:dateline_length(sentence)] == dateline

@@ -518,6 +518,15 @@ _LONG_Q = re.compile(r"\bhow long\b", re.I)
 _LENGTH = re.compile(rf"\b(?:{_DISTANCES}|centimet\w*|{_DURATIONS}|century|since|until"
                      r"|overnight)\b", re.I)
 _RATIO_Q = re.compile(r"\bwhat ratio\b", re.I)
+# "How old is he?" asks for an age ("Gronkowski, 33, wrote ...", "the 17-year-old", "aged 91",
+# "who turned 17", "she was 16", "Now 99, Jimmy Carter ..."), which another number of the
+# article ("His 92 career receiving touchdowns") does not tell.
+_AGE_Q = re.compile(r"\bhow old\b|\bat what age\b|\bwhat(?:'s|’s| is| was| were)? (?:his|her|"
+                    r"their|the) ages?\b", re.I)
+_AGE = re.compile(r"\b[\w-]+[- ]years?[- ]olds?\b|\bage[ds]?\s+(?:of\s+)?\d{1,3}\b"
+                  r"|\bturn(?:s|ed|ing)?\s+\d{1,3}\b|\b(?:was|is|were|being)\s+(?:just\s+|only\s+)?"
+                  r"\d{1,3}(?:\s+(?:at|when|in|years?)\b|\s*[,.;]|$)|\b(?:died|dies)\s+at\s+\d{1,3}\b"
+                  r"|[A-Z][\w’'.-]*,\s+\d{1,3},|\(\d{1,3}\)|\b(?:now|at)\s+\d{1,3},", re.I)
 # "Borrowers can apply for up to how much debt forgiveness?" asks for a limit ("up to $20,000
 # of debt relief"), which a total ("has canceled nearly $32 billion") does not tell.
 _UP_TO_Q = re.compile(r"\bup to how (?:much|many)\b", re.I)
@@ -586,6 +595,8 @@ def kind_of_answer(question: str, sentence: str) -> Verdict:
         return Verdict(False, "it gives no day")
     if _LONG_Q.search(question) and not _LENGTH.search(sentence):
         return Verdict(False, "it gives no length of time or size")
+    if _AGE_Q.search(question) and not _AGE.search(sentence):
+        return Verdict(False, "it gives no age")
     if _RATIO_Q.search(question) and not _RATIO.search(sentence):
         return Verdict(False, "it gives no ratio")
     if _UP_TO_Q.search(question) and not _UP_TO.search(sentence):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import AnswerMode
 from ..dates import date_int, recency_prior
-from ..text import credit_length, points_back, sentence_spans, tokenize
+from ..text import credit_length, dateline_length, points_back, sentence_spans, tokenize
 from ..types import ABSTAIN_TEXT, Answer, AnswerRequest, AnswerSentence, Citation, Passage
 from .base import Plan
 from .constraints import figure_value
@@ -124,6 +124,8 @@ class ExtractiveAnswerer:
         for rank, p in enumerate(passages[:max_passages]):
             for a, b in sentence_spans(p.text):
                 a += credit_length(p.text[a:b])  # a caption is quoted without its photo credit
+                if (p.start + a == 0) if a == 0 else p.text[a - 1] == "\n":
+                    a += dateline_length(p.text[a:b])  # a story's first sentence, no dateline
                 if a < p.lead:
                     continue  # context before the chunk: quoted only as what it points to
                 key = (p.doc_id, p.start + a)

@@ -190,6 +190,15 @@ def test_what_a_how_many_question_counts():
     ("By what ratio did Tesla split its stock?", "Tesla approved a 3-for-1 stock split.", True),
     ("By what ratio did Tesla split its stock?", "The board set a three-for-one split.", True),
     ("By what ratio did Tesla split its stock?", "It split its shares 20:1.", True),
+    # an age, not another number of the article
+    ("How old is he?", "His 92 career receiving touchdowns rank third.", False),
+    ("How old is he?", "Gronkowski, 33, wrote on social media.", True),
+    ("How old was she at the time?", "She was 16 at the time, her lawyer said.", True),
+    ("How old is he?", "The 17-year-old landed in Sofia.", True),
+    ("How old is he?", "Mack Rutherford, who turned 17 during the journey, landed.", True),
+    ("At what age did Godard die?", "Godard died at 91, his family said.", True),
+    ("How old is the former president?", "Now 99, Jimmy Carter is the oldest.", True),
+    ("How old is the former president?", "Carter was elected in 1976 with 297 votes.", False),
 ])
 def test_kind_of_answer(question, sentence, ok):
     verdict = kind_of_answer(question, sentence)

@@ -438,6 +438,30 @@ def test_a_caption_is_quoted_without_its_photo_credit():
     assert ctx.before.startswith("The rocket lifted off") and ctx.after.startswith("It carries")
 
 
+def test_a_story_is_quoted_without_its_dateline():
+    """"CHARLEROI, Belgium – A Belgian British teenage pilot ...": quoted with its dateline, the
+    sentence's first name was the place. Only at a paragraph's start: a dash after a name in
+    capitals inside a paragraph is the sentence's own."""
+    from rag.answering.extractive import ExtractiveAnswerer
+    from rag.config import Settings
+    from rag.types import Passage
+
+    text = ("CHARLEROI, Belgium – A Belgian British teenage pilot landed in Belgium on Tuesday.\n\n"
+            "FILE - In this photo taken on Monday, the pilot waves from his plane.\n\n"
+            "He thanked his family. NASA – the space agency – was not involved.")
+    reader = ExtractiveAnswerer(None, Settings().answer)
+    first = Passage("c0", "d", text, 0, len(text), 1.0)
+    texts = [c.text for c in reader.candidates([first])]
+    assert texts[:2] == ["A Belgian British teenage pilot landed in Belgium on Tuesday.",
+                         "In this photo taken on Monday, the pilot waves from his plane."]
+    assert "NASA – the space agency – was not involved." in texts
+    for c in reader.candidates([first]):
+        assert text[c.start:c.end] == c.text
+    # a chunk that starts inside the article does not start a paragraph there
+    later = Passage("c1", "d", "PARIS – The talks in the capital went on late.", 500, 546, 1.0)
+    assert [c.text for c in reader.candidates([later])] == [later.text]
+
+
 def test_a_figure_answer_is_not_padded_with_the_same_figure_or_another_things_count(tmp_path):
     # "1.9M Floridians" after "1.9 million homes and businesses" says the figure again, and
     # "911 centers" is no count of customers: neither follows the lead (stop 39)

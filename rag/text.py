@@ -390,10 +390,14 @@ def credit_length(sentence: str) -> int:
 
 
 # A dateline before a story's first sentence ("CHARLEROI, Belgium – ", "PHILADELPHIA (AP) — ",
-# "LONDON, March 26 - "), or a photo's label ("FILE - "): a place in capitals, maybe its region
-# or date, maybe the agency, then a dash. Quoted with it, the sentence's first name is the
+# "LONDON, March 26 - ", "Phoenix (CNN) "), or a photo's label ("FILE - "): a place in
+# capitals, maybe its region or date, maybe the agency, then a dash; or an agency in
+# parentheses after a place. Quoted with it, the sentence's first name is the
 # place ("Belgium" marked as who became the youngest pilot) and a follow-up carries it.
 _DATELINE = re.compile(
+    # a wire's or CNN's: "(CNN) ", "Phoenix (CNN) "
+    r"(?:[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,2}\s)?\((?:CNN|AP|Reuters|AFP|UPI)\)\s*"
+    r"(?:[–—-]+\s+)?(?=[A-Z“\"0-9])|"
     r"(?:[A-Z][A-Z.'’-]{3,}(?:\s[A-Z][A-Z.'’-]+)*|[A-Z][A-Z.'’-]+(?:\s[A-Z][A-Z.'’-]+)+)(?:,\s[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)*)?"
     r"(?:,\s[A-Z][a-z]+\.?\s\d{1,2})?\s*(?:\([A-Z][\w ]{1,15}\)\s*)?[–—-]+\s+(?=[A-Z“\"0-9])")
 

@@ -320,7 +320,10 @@ def test_credit_length_finds_a_photo_credit_before_its_caption(sentence, credit)
      "TRUTH OR CONSEQUENCES, N.M. – "),
     ("NEW YORK — For the eighth time in the last two and a half months.", "NEW YORK — "),
     ("FILE - In this photo taken on Monday, a woman walks.", "FILE - "),
+    ("(CNN) Sue Bird, one of the winningest players ever, will retire.", "(CNN) "),
+    ("Phoenix (CNN) Cherelle Griner told CNN on Thursday she wants more.", "Phoenix (CNN) "),
     # no dateline
+    ("The company (AP) said the plan would work out fine.", ""),
     ("Biden – who spoke Tuesday – said the plan would work.", ""),
     ("US – China talks resumed on Monday in Geneva.", ""),
     ("NASA – the space agency – said the launch would wait.", ""),

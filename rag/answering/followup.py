@@ -71,7 +71,9 @@ class ContextFollowUp:
 
     def resolve(self, request: AnswerRequest) -> Plan:
         recent = request.history[-self.context_turns:] if self.context_turns else []
-        context = list(request.context) or [t.question for t in recent]
+        # the earlier question as it was read: "When was she arrested?" was read with the
+        # thread's names ("... Brittney Griner Russia"), which a search of the whole index needs
+        context = list(request.context) or [t.standalone or t.question for t in recent]
         boost = set(request.boost_docs) | {c.doc_id for t in recent
                                            for c in t.answer.citations}
         plain = Plan(question=request.question, query=" ".join([*context, request.question]),

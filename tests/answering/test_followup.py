@@ -89,3 +89,17 @@ def test_a_month_carried_in_its_short_form_is_no_condition_either():
                                                     history=[first]))
     assert "Jan" in plan.query.split()
     assert "Jan" not in plan.question.split()
+
+
+def test_a_follow_up_that_names_its_own_subject_searches_with_the_previous_turn_as_read():
+    """"Which WNBA team does she play for?" names the WNBA, so it carries nothing; when the
+    thread's articles do not answer, the whole index is searched with the previous question as
+    it was read ("When was she arrested? Brittney Griner"), not as typed ("When was she
+    arrested?", which names no one)."""
+    first = _turn("When was she arrested?", "d1")
+    first.standalone = "When was she arrested? Brittney Griner"
+    plan = ContextFollowUp(1).resolve(AnswerRequest("Which WNBA team does she play for?",
+                                                    history=[first]))
+    assert plan.question == "Which WNBA team does she play for?" and plan.scope_docs == ["d1"]
+    assert plan.fallback_query == ("When was she arrested? Brittney Griner "
+                                   "Which WNBA team does she play for?")

@@ -124,7 +124,9 @@ class ExtractiveAnswerer:
         for rank, p in enumerate(passages[:max_passages]):
             for a, b in sentence_spans(p.text):
                 a += credit_length(p.text[a:b])  # a caption is quoted without its photo credit
-                if (p.start + a == 0) if a == 0 else p.text[a - 1] == "\n":
+                # a dateline opens a paragraph: the article's start, or after a line break
+                opens_paragraph = p.start == 0 if a == 0 else p.text[a - 1] == "\n"
+                if opens_paragraph:
                     a += dateline_length(p.text[a:b])  # a story's first sentence, no dateline
                 if a < p.lead:
                     continue  # context before the chunk: quoted only as what it points to

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import pickle
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -79,9 +80,9 @@ def _examples(ask: dict, restatements: bool, gold_positives: bool = False,
             [*labels[:keep], *(0.0 for _ in extra)])
 
 
-_NUMBER = __import__("re").compile(
+_NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
-    r"hundreds?|thousands?|millions?|billions?)\b", __import__("re").I)
+    r"hundreds?|thousands?|millions?|billions?)\b", re.I)
 
 
 def _erased(ask: dict) -> list[tuple[str, str]]:
@@ -89,8 +90,6 @@ def _erased(ask: dict) -> list[tuple[str, str]]:
     reservists" for "will call up 300,000 reservists"): a negative that matches the question
     as well as the answer does, so that what tells them apart is the answer itself (the
     evidence passages' other sentences are mostly of other stories, easy negatives)."""
-    import re
-
     out = []
     for c, y in zip(ask["contexts"], ask["labels"], strict=True):
         if not y:

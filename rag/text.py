@@ -397,9 +397,12 @@ def credit_length(sentence: str) -> int:
 _DATELINE = re.compile(
     # a wire's or CNN's: "(CNN) ", "Phoenix (CNN) "
     r"(?:[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,2}\s)?\((?:CNN|AP|Reuters|AFP|UPI)\)\s*"
-    r"(?:[–—-]+\s+)?(?=[A-Z“\"0-9])|"
-    r"(?:[A-Z][A-Z.'’-]{3,}(?:\s[A-Z][A-Z.'’-]+)*|[A-Z][A-Z.'’-]+(?:\s[A-Z][A-Z.'’-]+)+)(?:,\s[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)*)?"
-    r"(?:,\s[A-Z][a-z]+\.?\s\d{1,2})?\s*(?:\([A-Z][\w ]{1,15}\)\s*)?[–—-]+\s+(?=[A-Z“\"0-9])")
+    r"(?:[–—-]+\s+)?(?=[A-Z“\"0-9])"
+    # a place in capitals, of 4 letters or more or of two words ("NEW YORK", not "US") ...
+    r"|(?:[A-Z][A-Z.'’-]{3,}(?:\s[A-Z][A-Z.'’-]+)*|[A-Z][A-Z.'’-]+(?:\s[A-Z][A-Z.'’-]+)+)"
+    # ... its region (", Belgium"), date (", March 26"), agency ("(AP)"), then a dash
+    r"(?:,\s[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)*)?(?:,\s[A-Z][a-z]+\.?\s\d{1,2})?"
+    r"\s*(?:\([A-Z][\w ]{1,15}\)\s*)?[–—-]+\s+(?=[A-Z“\"0-9])")
 
 
 def dateline_length(sentence: str) -> int:
